@@ -1,0 +1,139 @@
+package otelbearer
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+)
+
+// Semantic-convention keys used by the audit records.
+const (
+	httpMethodKey = attribute.Key("http.request.method")
+	urlPathKey    = attribute.Key("url.path")
+	httpStatusKey = attribute.Key("http.response.status_code")
+)
+
+// auditEnabled reports whether an audit record would be kept at all; when
+// false the middleware skips status capture and record building.
+func (st *requestState) auditEnabled(ctx context.Context) bool {
+	return st.cfg.logger.Enabled(ctx, log.EnabledParameters{Severity: log.SeverityWarn, EventName: AuditEventAuthn})
+}
+
+// authnFailed reports whether the request's authentication outcome is a
+// failure worth a WARN record.
+func (st *requestState) authnFailed(v *authView, status int) bool {
+	switch {
+	case v.event.Failed():
+		return true
+	case status == http.StatusUnauthorized:
+		return true
+	case st.cfg.validator == nil:
+		return false
+	case v.event == AuthTokenMissing:
+		return !st.optional
+	case v.event == AuthTokenUnverified: // the validator was unavailable
+		return true
+	}
+	return false
+}
+
+// emitAuthn emits the request's AuditEventAuthn record. status 0 means the
+// handler panicked before writing a status.
+func (st *requestState) emitAuthn(ctx context.Context, status int) {
+	v := st.view.Load()
+	sev, text := log.SeverityInfo, "INFO"
+	if st.authnFailed(v, status) {
+		sev, text = log.SeverityWarn, "WARN"
+	} else if !st.cfg.auditSuccess {
+		return
+	}
+	body := "bearer authentication: " + string(v.event)
+	if st.why != "" {
+		body += ": " + st.why
+	}
+	var rec log.Record
+	rec.SetEventName(AuditEventAuthn)
+	rec.SetTimestamp(time.Now())
+	rec.SetSeverity(sev)
+	rec.SetSeverityText(text)
+	rec.SetBody(attribute.StringValue(body))
+	attrs := make([]attribute.KeyValue, 0, 18)
+	attrs = st.appendRequestAttrs(attrs, v)
+	if status != 0 {
+		attrs = append(attrs, httpStatusKey.Int(status))
+	}
+	if st.scheme != "" {
+		attrs = append(attrs, AuthSchemeKey.String(st.scheme))
+	}
+	if st.source != "" {
+		attrs = append(attrs, TokenSourceKey.String(st.source))
+	}
+	if st.optional {
+		attrs = append(attrs, AuthOptionalKey.Bool(true))
+	}
+	if v.decision != AuthzNone {
+		attrs = append(attrs, AuthzReasonKey.String(v.reason), AuthzResourceKey.String(v.resource))
+	}
+	if v.claims != nil {
+		attrs = append(attrs, st.claimAttrs(v.claims)...)
+	}
+	rec.AddAttributes(attrs...)
+	st.cfg.logger.Emit(ctx, rec)
+}
+
+// emitAuthz emits an AuditEventAuthz record for one decision.
+func (st *requestState) emitAuthz(ctx context.Context, d AuthzDecision, reason, resource string) {
+	sev, text := log.SeverityInfo, "INFO"
+	if d == AuthzDeny {
+		sev, text = log.SeverityWarn, "WARN"
+	} else if !st.cfg.auditSuccess {
+		return
+	}
+	if !st.cfg.logger.Enabled(ctx, log.EnabledParameters{Severity: sev, EventName: AuditEventAuthz}) {
+		return
+	}
+	v := st.view.Load()
+	var rec log.Record
+	rec.SetEventName(AuditEventAuthz)
+	rec.SetTimestamp(time.Now())
+	rec.SetSeverity(sev)
+	rec.SetSeverityText(text)
+	rec.SetBody(attribute.StringValue("authorization " + string(d) + ": " + reason))
+	attrs := make([]attribute.KeyValue, 0, 12)
+	attrs = st.appendRequestAttrs(attrs, v)
+	// The record describes this decision, not the request's sticky one.
+	for i := range attrs {
+		if attrs[i].Key == AuthzDecisionKey {
+			attrs[i] = AuthzDecisionKey.String(string(d))
+		}
+	}
+	attrs = append(attrs, AuthzReasonKey.String(reason), AuthzResourceKey.String(resource))
+	if v.claims != nil && len(v.claims.Scopes) > 0 {
+		attrs = append(attrs, TokenScopesKey.StringSlice(v.claims.Scopes))
+	}
+	rec.AddAttributes(attrs...)
+	st.cfg.logger.Emit(ctx, rec)
+}
+
+// appendRequestAttrs appends the stamped set plus who and what.
+func (st *requestState) appendRequestAttrs(dst []attribute.KeyValue, v *authView) []attribute.KeyValue {
+	dst = append(dst, v.attrs...)
+	return append(dst,
+		ClientAddressKey.String(st.clientAddr),
+		httpMethodKey.String(st.method),
+		urlPathKey.String(st.path),
+	)
+}
+
+// methodName bounds the request method as semantic conventions ask.
+func methodName(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "_OTHER"
+}

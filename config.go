@@ -1,0 +1,171 @@
+package otelbearer
+
+import (
+	"net/http"
+	"net/netip"
+
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/log/global"
+)
+
+// ScopeName is the instrumentation scope of the audit records.
+const ScopeName = "github.com/otelbearer/otelbearer"
+
+// Version is the version of this package.
+const Version = "0.1.0"
+
+// config is resolved once in the constructor; requests pay nothing for it.
+type config struct {
+	fp             *Fingerprinter
+	validator      Validator
+	observeOnly    bool
+	public         func(*http.Request) bool
+	otelhttpOpts   []otelhttp.Option
+	logger         log.Logger
+	auditSuccess   bool
+	trusted        []netip.Prefix
+	maxHeader      int
+	userID         bool
+	realm          string
+	formTokens     bool
+	key            Key
+	loggerProvider log.LoggerProvider
+}
+
+// Option configures [NewHandler], [NewMiddleware] and [NewTransport].
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+func newConfig(opts ...Option) *config {
+	c := &config{auditSuccess: true, userID: true, formTokens: true, maxHeader: DefaultMaxHeaderBytes}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(c)
+		}
+	}
+	if c.key.IsZero() {
+		c.key = KeyFromEnv()
+	}
+	c.fp = NewFingerprinter(c.key)
+	if c.loggerProvider == nil {
+		c.loggerProvider = global.GetLoggerProvider()
+	}
+	c.logger = c.loggerProvider.Logger(ScopeName, log.WithInstrumentationVersion(Version))
+	return c
+}
+
+// WithFingerprintKey sets the fingerprint key (HMAC-SHA256). Without this
+// option the key is read from [FingerprintKeyEnv]; without either,
+// fingerprints are unkeyed SHA-256 and a warning goes to otel.Handle once.
+// Keep the key secret and the same across replicas: same token + same key
+// = same fingerprint.
+func WithFingerprintKey(key []byte) Option {
+	k := NewKey(key)
+	return optionFunc(func(c *config) { c.key = k })
+}
+
+// WithValidator sets the token validator. With a validator the middleware
+// enforces RFC 6750 (400/401/403/503 with WWW-Authenticate) unless
+// [WithObserveOnly] is given. Without one, every well-formed token is
+// [AuthTokenUnverified] until the application calls [RecordAuthn].
+func WithValidator(v Validator) Option {
+	return optionFunc(func(c *config) {
+		if v != nil {
+			c.validator = v
+		}
+	})
+}
+
+// WithObserveOnly records every outcome but never rejects a request.
+func WithObserveOnly() Option {
+	return optionFunc(func(c *config) { c.observeOnly = true })
+}
+
+// WithPublicPaths marks exact URL paths (health checks, login) where a token
+// is optional: a request without one records [AuthTokenMissing] with
+// auth.optional=true, is not rejected and gets no WARN audit record. A token
+// that is present is still validated and enforced.
+func WithPublicPaths(paths ...string) Option {
+	set := make(map[string]struct{}, len(paths))
+	for _, p := range paths {
+		set[p] = struct{}{}
+	}
+	return WithPublicRoutes(func(r *http.Request) bool {
+		_, ok := set[r.URL.Path]
+		return ok
+	})
+}
+
+// WithPublicRoutes is [WithPublicPaths] with a predicate. It is called once
+// per request, before the server span starts.
+func WithPublicRoutes(fn func(*http.Request) bool) Option {
+	return optionFunc(func(c *config) {
+		if fn != nil {
+			c.public = fn
+		}
+	})
+}
+
+// WithOtelHTTPOptions passes options to the wrapped otelhttp handler or
+// transport (tracer provider, propagators, span name formatter, …).
+func WithOtelHTTPOptions(opts ...otelhttp.Option) Option {
+	return optionFunc(func(c *config) { c.otelhttpOpts = append(c.otelhttpOpts, opts...) })
+}
+
+// WithLoggerProvider sets where audit records go. The default is the global
+// LoggerProvider (a no-op until one is set, which then costs nothing).
+func WithLoggerProvider(lp log.LoggerProvider) Option {
+	return optionFunc(func(c *config) {
+		if lp != nil {
+			c.loggerProvider = lp
+		}
+	})
+}
+
+// WithAuditSuccess turns the INFO audit records of successful requests and
+// allow decisions on (the default) or off. Failure and deny records are
+// always emitted.
+func WithAuditSuccess(on bool) Option {
+	return optionFunc(func(c *config) { c.auditSuccess = on })
+}
+
+// WithTrustedProxies names the proxies whose X-Forwarded-For is believed.
+// client.address is then the rightmost address in X-Forwarded-For that is
+// not a trusted proxy, when the TCP peer itself is one. Without this option
+// client.address is the TCP peer: X-Forwarded-For is attacker-controlled.
+func WithTrustedProxies(prefixes ...netip.Prefix) Option {
+	return optionFunc(func(c *config) { c.trusted = append(c.trusted, prefixes...) })
+}
+
+// WithMaxHeaderBytes caps the Authorization header (default
+// [DefaultMaxHeaderBytes]); a longer one is [AuthTokenMalformed] and is not
+// hashed. n <= 0 keeps the default.
+func WithMaxHeaderBytes(n int) Option {
+	return optionFunc(func(c *config) {
+		if n > 0 {
+			c.maxHeader = n
+		}
+	})
+}
+
+// WithoutUserID leaves user.id out of spans and records, for deployments
+// that treat the subject as personal data. The fingerprint still correlates.
+func WithoutUserID() Option {
+	return optionFunc(func(c *config) { c.userID = false })
+}
+
+// WithRealm sets the realm of WWW-Authenticate challenges.
+func WithRealm(realm string) Option {
+	return optionFunc(func(c *config) { c.realm = realm })
+}
+
+// WithFormTokens turns the search for access_token in form-encoded request
+// bodies (RFC 6750 §2.2) on (the default) or off. The body is buffered up to
+// 64 KiB and handed to the handler unchanged.
+func WithFormTokens(on bool) Option {
+	return optionFunc(func(c *config) { c.formTokens = on })
+}

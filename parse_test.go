@@ -1,0 +1,175 @@
+package otelbearer
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestParseAuthorization(t *testing.T) {
+	long := "Bearer " + strings.Repeat("a", DefaultMaxHeaderBytes)
+	tests := []struct {
+		name, in      string
+		event         AuthEvent
+		scheme, token string
+		why           string
+	}{
+		{"bearer", "Bearer abc.def-ghi_jkl~m+n/o==", AuthTokenUnverified, AuthSchemeBearer, "abc.def-ghi_jkl~m+n/o==", ""},
+		{"scheme case-insensitive", "bEaReR tok", AuthTokenUnverified, AuthSchemeBearer, "tok", ""},
+		{"several spaces", "Bearer    tok", AuthTokenUnverified, AuthSchemeBearer, "tok", ""},
+		{"surrounding OWS", " \tBearer tok\t ", AuthTokenUnverified, AuthSchemeBearer, "tok", ""},
+		{"bearer alone", "Bearer", AuthTokenMalformed, AuthSchemeBearer, "", whyEmptyToken},
+		{"bearer and spaces", "Bearer    ", AuthTokenMalformed, AuthSchemeBearer, "", whyEmptyToken},
+		{"empty header", "", AuthTokenMalformed, "", "", whyEmptyHeader},
+		{"blank header", "   ", AuthTokenMalformed, "", "", whyEmptyHeader},
+		{"space inside token", "Bearer abc def", AuthTokenMalformed, AuthSchemeBearer, "", whyBadToken},
+		{"comma", "Bearer abc,def", AuthTokenMalformed, AuthSchemeBearer, "", whyBadToken},
+		{"padding in middle", "Bearer ab=c", AuthTokenMalformed, AuthSchemeBearer, "", whyBadToken},
+		{"only padding", "Bearer ==", AuthTokenMalformed, AuthSchemeBearer, "", whyBadToken},
+		{"binary", "Bearer \x00\x01\xff", AuthTokenMalformed, AuthSchemeBearer, "", whyBadToken},
+		{"non-ascii", "Bearer tökén", AuthTokenMalformed, AuthSchemeBearer, "", whyBadToken},
+		{"basic", "Basic dXNlcjpwYXNz", AuthTokenMissing, AuthSchemeBasic, "", ""},
+		{"digest", `Digest username="u", realm="r"`, AuthTokenMissing, AuthSchemeDigest, "", ""},
+		{"other scheme", "Token abc", AuthTokenMissing, AuthSchemeOther, "", ""},
+		{"bare token no scheme", "abc.def.ghi", AuthTokenMissing, AuthSchemeOther, "", ""},
+		{"bad scheme bytes", "Bea(rer tok", AuthTokenMalformed, AuthSchemeOther, "", whyBadScheme},
+		{"binary scheme", "\x00\x01 tok", AuthTokenMalformed, AuthSchemeOther, "", whyBadScheme},
+		{"too large", long, AuthTokenMalformed, AuthSchemeBearer, "", whyTooLarge},
+		{"too large binary", strings.Repeat("\xff", DefaultMaxHeaderBytes+1), AuthTokenMalformed, "", "", whyTooLarge},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := parseAuthorization(tt.in, DefaultMaxHeaderBytes)
+			assert.Equal(t, tt.event, c.event)
+			assert.Equal(t, tt.scheme, c.scheme)
+			assert.Equal(t, tt.token, c.token)
+			assert.Equal(t, tt.why, c.why)
+		})
+	}
+}
+
+func TestParseRequest(t *testing.T) {
+	form := func(body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		return r
+	}
+	get := func(target string, auth ...string) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, target, nil)
+		for _, a := range auth {
+			r.Header.Add("Authorization", a)
+		}
+		return r
+	}
+	withAuth := func(r *http.Request, a string) *http.Request { r.Header.Set("Authorization", a); return r }
+	tests := []struct {
+		name          string
+		r             *http.Request
+		event         AuthEvent
+		source, token string
+		scheme, why   string
+	}{
+		{"none", get("/x"), AuthTokenMissing, "", "", "", ""},
+		{"header", get("/x", "Bearer tok"), AuthTokenUnverified, TokenSourceHeader, "tok", AuthSchemeBearer, ""},
+		{"duplicate headers", get("/x", "Bearer a", "Bearer b"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyDuplicateHeader},
+		{"duplicate, second basic", get("/x", "Bearer a", "Basic b"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyDuplicateHeader},
+		{"query", get("/x?a=1&access_token=qtok"), AuthTokenUnverified, TokenSourceQuery, "qtok", "", ""},
+		{"query empty", get("/x?access_token="), AuthTokenMalformed, TokenSourceQuery, "", "", whyEmptyToken},
+		{"query twice", get("/x?access_token=a&access_token=b"), AuthTokenMalformed, TokenSourceQuery, "", "", whyManyParams},
+		{"query bad chars", get("/x?access_token=a%20b"), AuthTokenMalformed, TokenSourceQuery, "", "", whyBadToken},
+		{"query lookalike param", get("/x?my_access_token_hint=1"), AuthTokenMissing, "", "", "", ""},
+		{"header and query", get("/x?access_token=q", "Bearer h"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyManyMethods},
+		{"basic and query", get("/x?access_token=q", "Basic dTpw"), AuthTokenUnverified, TokenSourceQuery, "q", AuthSchemeBasic, ""},
+		{"form", form("a=1&access_token=ftok"), AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form and header", withAuth(form("access_token=f"), "Bearer h"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyManyMethods},
+		{"form without token", form("a=1"), AuthTokenMissing, "", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := parseRequest(tt.r, DefaultMaxHeaderBytes, true)
+			assert.Equal(t, tt.event, c.event, "event")
+			assert.Equal(t, tt.source, c.source, "source")
+			assert.Equal(t, tt.token, c.token, "token")
+			assert.Equal(t, tt.scheme, c.scheme, "scheme")
+			assert.Equal(t, tt.why, c.why, "why")
+		})
+	}
+}
+
+func TestParseRequestFormBodyPreserved(t *testing.T) {
+	body := "a=1&access_token=ftok&b=2"
+	r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+	c := parseRequest(r, DefaultMaxHeaderBytes, true)
+	assert.Equal(t, "ftok", c.token)
+	assert.NoError(t, r.ParseForm())
+	assert.Equal(t, url.Values{"a": {"1"}, "access_token": {"ftok"}, "b": {"2"}}, r.PostForm)
+}
+
+func TestParseRequestFormIgnored(t *testing.T) {
+	tests := map[string]*http.Request{
+		"GET": func() *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/x", strings.NewReader("access_token=t"))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}(),
+		"json": func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("access_token=t"))
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		}(),
+		"too large": func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("access_token=t&p="+strings.Repeat("x", maxFormBytes)))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}(),
+	}
+	for name, r := range tests {
+		t.Run(name, func(t *testing.T) {
+			assert.Equal(t, AuthTokenMissing, parseRequest(r, DefaultMaxHeaderBytes, true).event)
+		})
+	}
+	r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("access_token=t"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	assert.Equal(t, AuthTokenMissing, parseRequest(r, DefaultMaxHeaderBytes, false).event, "form tokens off")
+}
+
+func TestParseAuthorizationAllocs(t *testing.T) {
+	n := testing.AllocsPerRun(100, func() { parseAuthorization("Bearer abc.def.ghi", DefaultMaxHeaderBytes) })
+	assert.Zero(t, n)
+}
+
+// FuzzParseAuthorization: any header value parses without panicking; a
+// token is returned only when it is a well-formed b64token taken from the
+// value, and malformed results always say why.
+func FuzzParseAuthorization(f *testing.F) {
+	for _, s := range []string{"Bearer abc", "bearer  a.b.c==", "Basic dTpw", "Bearer", "", "\x00", "Bearer a b", "Bearer ===", "x y z"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		c := parseAuthorization(v, 64)
+		switch c.event {
+		case AuthTokenUnverified:
+			if c.token == "" || !isB64Token(c.token) || !strings.Contains(v, c.token) || c.scheme != AuthSchemeBearer {
+				t.Fatalf("bad token %q from %q", c.token, v)
+			}
+		case AuthTokenMalformed:
+			if c.token != "" || c.why == "" {
+				t.Fatalf("malformed kept token or no reason: %+v", c)
+			}
+		case AuthTokenMissing:
+			if c.token != "" || c.scheme == AuthSchemeBearer {
+				t.Fatalf("missing with token or bearer scheme: %+v", c)
+			}
+		default:
+			t.Fatalf("unexpected event %q", c.event)
+		}
+		if len(v) > 64 && c.event != AuthTokenMalformed {
+			t.Fatalf("oversized header not malformed")
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package otelbearer
+
+import (
+	"context"
+	"slices"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// RecordAuthn records the authentication outcome for applications whose
+// authentication runs outside the middleware (no [WithValidator]): it sets
+// auth.event on the server span and on spans and records started
+// afterwards. claims are kept only with [AuthTokenValid]; with any other
+// event they are ignored, so identity never comes from unvalidated claims.
+// It does nothing outside a request served by [NewHandler].
+func RecordAuthn(ctx context.Context, event AuthEvent, claims *Claims) {
+	if st := stateFrom(ctx); st != nil {
+		st.setAuthn(event, claims)
+	}
+}
+
+func (st *requestState) setAuthn(event AuthEvent, claims *Claims) {
+	var c *Claims
+	if event == AuthTokenValid && claims != nil {
+		cp := *claims
+		cp.Scopes = slices.Clip(slices.Clone(cp.Scopes))
+		c = &cp
+	}
+	st.update(func(v *authView) { v.event, v.claims = event, c })
+	if span := st.serverSpan; span != nil {
+		span.SetAttributes(AuthEventKey.String(string(event)))
+		if c != nil {
+			span.SetAttributes(st.claimAttrs(c)...)
+		}
+	}
+}
+
+// Allow records that access to resource was granted, for reason (e.g.
+// "owner"). See [Deny].
+func Allow(ctx context.Context, reason, resource string) {
+	decide(ctx, AuthzAllow, reason, resource)
+}
+
+// Deny records that access to resource was refused, for reason (e.g.
+// "not_owner", the seeds' broken-object-level-authorization check). It sets
+// authz.decision, authz.reason and authz.resource on the server span, adds
+// an "authz.decision" span event, makes the decision visible to spans and
+// log records started afterwards, and emits an [AuditEventAuthz] record at
+// WARN. A deny is sticky: a later [Allow] in the same request is recorded
+// as an event and an audit record but does not turn the request's decision
+// back to allow. Deny does not write a response: the handler answers 403.
+func Deny(ctx context.Context, reason, resource string) {
+	decide(ctx, AuthzDeny, reason, resource)
+}
+
+func decide(ctx context.Context, d AuthzDecision, reason, resource string) {
+	attrs := []attribute.KeyValue{
+		AuthzDecisionKey.String(string(d)),
+		AuthzReasonKey.String(reason),
+		AuthzResourceKey.String(resource),
+	}
+	st := stateFrom(ctx)
+	if st == nil {
+		// Not under the middleware: annotate the current span only.
+		span := trace.SpanFromContext(ctx)
+		span.SetAttributes(attrs...)
+		span.AddEvent("authz.decision", trace.WithAttributes(attrs...))
+		return
+	}
+	v := st.update(func(v *authView) {
+		if v.decision == AuthzDeny && d == AuthzAllow {
+			return
+		}
+		v.decision, v.reason, v.resource = d, reason, resource
+	})
+	span := st.serverSpan
+	if span == nil {
+		span = trace.SpanFromContext(ctx)
+	}
+	span.AddEvent("authz.decision", trace.WithAttributes(attrs...))
+	span.SetAttributes(
+		AuthzDecisionKey.String(string(v.decision)),
+		AuthzReasonKey.String(v.reason),
+		AuthzResourceKey.String(v.resource),
+	)
+	st.emitAuthz(ctx, d, reason, resource)
+}

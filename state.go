@@ -1,0 +1,190 @@
+package otelbearer
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+)
+
+type stateKey struct{}
+
+// requestState is the auth state of one request. It is created before the
+// server span starts and shared by every goroutine of the request: readers
+// load an immutable view atomically; writers (validation, RecordAuthn,
+// Allow, Deny) publish a new view under mu.
+type requestState struct {
+	cfg         *config
+	fingerprint string // unsafe.String over fpBuf, or ""
+	source      string
+	scheme      string
+	optional    bool
+	clientAddr  string
+	method      string
+	path        string
+	why         string
+	token       string // the raw token until validation ran; then ""
+
+	serverSpan trace.Span
+	stamped    atomic.Bool // the SpanProcessor stamped the server span
+
+	mu   sync.Mutex
+	view atomic.Pointer[authView]
+
+	// Inline storage, so a request costs one allocation for its state.
+	first  authView
+	server [4]attribute.KeyValue // server-span-only attributes known at start
+	nsrv   int
+	buf    [4]attribute.KeyValue // first.attrs
+	fpBuf  [FingerprintHexLen]byte
+}
+
+// authView is an immutable snapshot of what is known so far.
+type authView struct {
+	event    AuthEvent
+	decision AuthzDecision
+	reason   string
+	resource string
+	claims   *Claims              // validated claims only
+	attrs    []attribute.KeyValue // stamped on every span and log record
+}
+
+func newRequestState(cfg *config, c credential, optional bool, clientAddr, method, path string) *requestState {
+	st := &requestState{
+		cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
+		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
+	}
+	if c.token != "" {
+		cfg.fp.fill(&st.fpBuf, c.token)
+		st.fingerprint = unsafe.String(&st.fpBuf[0], FingerprintHexLen)
+	}
+	st.first = authView{event: c.event, decision: AuthzNone}
+	st.first.attrs = st.first.appendAttrs(st.buf[:0], st)
+	st.view.Store(&st.first)
+
+	n := 0
+	st.server[n] = ClientAddressKey.String(clientAddr)
+	n++
+	if c.source != "" {
+		st.server[n] = TokenSourceKey.String(c.source)
+		n++
+	}
+	if c.scheme != "" {
+		st.server[n] = AuthSchemeKey.String(c.scheme)
+		n++
+	}
+	if optional {
+		st.server[n] = AuthOptionalKey.Bool(true)
+		n++
+	}
+	st.nsrv = n
+	return st
+}
+
+// appendAttrs appends the every-span attributes of v.
+func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []attribute.KeyValue {
+	if st.fingerprint != "" {
+		dst = append(dst, TokenFingerprintKey.String(st.fingerprint))
+	}
+	dst = append(dst, AuthEventKey.String(string(v.event)), AuthzDecisionKey.String(string(v.decision)))
+	if v.claims != nil && v.claims.Subject != "" && st.cfg.userID {
+		dst = append(dst, UserIDKey.String(v.claims.Subject))
+	}
+	return dst
+}
+
+// serverAttrs returns the server-span attributes known at start.
+func (st *requestState) serverAttrs() []attribute.KeyValue { return st.server[:st.nsrv] }
+
+// update publishes a new view made by f from a copy of the current one, and
+// returns it.
+func (st *requestState) update(f func(*authView)) *authView {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	v := *st.view.Load()
+	f(&v)
+	v.attrs = v.appendAttrs(make([]attribute.KeyValue, 0, 4), st)
+	st.view.Store(&v)
+	return &v
+}
+
+func stateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(stateKey{}).(*requestState)
+	return st
+}
+
+// Info is what the middleware knows about a request's credential.
+type Info struct {
+	Fingerprint   string        // token.fingerprint, "" without a bearer token
+	Source        string        // token.source
+	Scheme        string        // auth.scheme
+	Event         AuthEvent     // auth.event
+	Decision      AuthzDecision // authz.decision
+	Reason        string        // authz.reason
+	Resource      string        // authz.resource
+	Optional      bool          // auth.optional
+	ClientAddress string        // client.address
+}
+
+// FromContext returns the auth state of the request ctx belongs to. ok is
+// false outside a request served by [NewHandler] / [NewMiddleware].
+func FromContext(ctx context.Context) (info Info, ok bool) {
+	st := stateFrom(ctx)
+	if st == nil {
+		return Info{}, false
+	}
+	v := st.view.Load()
+	return Info{
+		Fingerprint: st.fingerprint, Source: st.source, Scheme: st.scheme,
+		Event: v.event, Decision: v.decision, Reason: v.reason, Resource: v.resource,
+		Optional: st.optional, ClientAddress: st.clientAddr,
+	}, true
+}
+
+// ClaimsFromContext returns the validated claims of the request ctx belongs
+// to. ok is false when the token was not validated (missing, malformed,
+// refused, or no validator and no [RecordAuthn] with [AuthTokenValid]).
+func ClaimsFromContext(ctx context.Context) (Claims, bool) {
+	if st := stateFrom(ctx); st != nil {
+		if c := st.view.Load().claims; c != nil {
+			return *c, true
+		}
+	}
+	return Claims{}, false
+}
+
+// Attributes returns the attributes stamped on every span and log record of
+// the request ctx belongs to: token.fingerprint (when there is a bearer
+// token), auth.event, authz.decision and user.id (when validated, unless
+// [WithoutUserID]), as they are now. The slice is shared: do not modify it.
+// It is nil outside a request.
+func Attributes(ctx context.Context) []attribute.KeyValue {
+	if st := stateFrom(ctx); st != nil {
+		return st.view.Load().attrs
+	}
+	return nil
+}
+
+// claimAttrs returns the server-span attributes of validated claims.
+func (st *requestState) claimAttrs(c *Claims) []attribute.KeyValue {
+	attrs := make([]attribute.KeyValue, 0, 5)
+	if c.Subject != "" && st.cfg.userID {
+		attrs = append(attrs, UserIDKey.String(c.Subject))
+	}
+	if c.TokenID != "" {
+		attrs = append(attrs, TokenIDKey.String(c.TokenID))
+	}
+	if len(c.Scopes) > 0 {
+		attrs = append(attrs, TokenScopesKey.StringSlice(c.Scopes))
+	}
+	if c.ClientID != "" {
+		attrs = append(attrs, TokenClientIDKey.String(c.ClientID))
+	}
+	if c.Issuer != "" {
+		attrs = append(attrs, TokenIssuerKey.String(c.Issuer))
+	}
+	return attrs
+}
