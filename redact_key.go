@@ -1,0 +1,182 @@
+package otelbearer
+
+import "strings"
+
+// redactClass is what the key of a value says about how to redact it.
+type redactClass uint8
+
+const (
+	redactPlain   redactClass = iota // URL and value rules only
+	redactQuery                      // like plain, and the value is a query string (url.query)
+	redactFull                       // replace the whole value by Redacted
+	redactScheme                     // authorization-like: keep the scheme, redact the credential
+	redactOwnHex                     // our fingerprint: lowercase hex of FingerprintHexLen, else Redacted
+	redactOwnEnum                    // our enum: short lowercase identifier, else Redacted
+	redactOwnText                    // our free-text attribute: value rules only, never key rules
+)
+
+const (
+	redactReqHeader  = "http.request.header."
+	redactRespHeader = "http.response.header."
+)
+
+// classify maps an attribute key to its redaction class. It is on the hot
+// path of every string attribute and must not allocate.
+func (r *Redactor) classify(key string) redactClass {
+	// Our own keys first: a generic rule (*token*, *auth*) never masks them.
+	switch key {
+	case "token.fingerprint", "token.outgoing.fingerprint":
+		return redactOwnHex
+	case "auth.scheme", "auth.event", "authz.decision", "token.source":
+		return redactOwnEnum
+	case "token.id", "token.scopes", "token.client_id", "token.issuer",
+		"user.id", "redaction.count", "client.address":
+		return redactOwnText
+	case "url.query":
+		return redactQuery
+	case "":
+		return redactPlain
+	}
+	if strings.HasPrefix(key, "auth.") || strings.HasPrefix(key, "authz.") {
+		return redactOwnText
+	}
+	if strings.HasPrefix(key, redactReqHeader) {
+		return r.classifyHeader(key[len(redactReqHeader):])
+	}
+	if strings.HasPrefix(key, redactRespHeader) {
+		return r.classifyHeader(key[len(redactRespHeader):])
+	}
+	seg := key
+	if i := strings.LastIndexByte(key, '.'); i >= 0 {
+		seg = key[i+1:]
+	}
+	if c := redactSegment(seg); c != redactPlain {
+		return c
+	}
+	if r.extraKeys != nil {
+		var buf [64]byte
+		if n, ok := redactNormalize(&buf, key); ok {
+			if _, hit := r.extraKeys[string(buf[:n])]; hit {
+				return redactFull
+			}
+		}
+		if n, ok := redactNormalize(&buf, seg); ok {
+			if _, hit := r.extraKeys[string(buf[:n])]; hit {
+				return redactFull
+			}
+		}
+	}
+	return redactPlain
+}
+
+// redactSegment applies the default sensitive names to the last segment of
+// a key (compare Sentry's and Elastic APM's default deny lists).
+func redactSegment(seg string) redactClass {
+	if len(seg) < 3 || len(seg) > 24 {
+		return redactPlain
+	}
+	var buf [24]byte
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == '-' {
+			c = '_'
+		}
+		buf[i] = c
+	}
+	switch string(buf[:len(seg)]) {
+	case "authorization", "proxy_authorization":
+		return redactScheme
+	case "password", "passwd", "pwd", "secret", "client_secret", "api_key", "apikey",
+		"access_token", "refresh_token", "id_token", "auth_token", "bearer_token", "token",
+		"private_key", "privatekey", "credentials", "credential", "cookie", "set_cookie",
+		"session_id", "sessionid", "csrf_token", "xsrf_token", "x_api_key", "x_auth_token",
+		"x_csrf_token", "x_amz_security_token", "client_assertion", "jwt":
+		return redactFull
+	}
+	return redactPlain
+}
+
+// classifyHeader applies the header rules to a captured header's name.
+func (r *Redactor) classifyHeader(name string) redactClass {
+	var buf [64]byte
+	n, ok := redactNormalizeHeader(&buf, name)
+	if !ok {
+		// Absurdly long header name: nothing can vouch for it.
+		return redactFull
+	}
+	h := string(buf[:n])
+	if r.allowMode {
+		if _, ok := r.allow[string(buf[:n])]; !ok {
+			return redactFull
+		}
+		return redactPlain
+	}
+	if strings.Contains(h, "authorization") || strings.Contains(h, "authenticate") {
+		return redactScheme
+	}
+	for _, w := range redactHeaderWords {
+		if strings.Contains(h, w) {
+			return redactFull
+		}
+	}
+	if r.extraHeaders != nil {
+		if _, ok := r.extraHeaders[string(buf[:n])]; ok {
+			return redactFull
+		}
+	}
+	return redactPlain
+}
+
+// redactHeaderWords mark a header name as sensitive when it contains one of
+// them (x-api-key, x-auth-token, x-csrf-token, x-amz-security-token, cookie,
+// set-cookie, x-goog-api-key, ...).
+var redactHeaderWords = []string{
+	"cookie", "token", "secret", "passw", "pwd", "api-key", "apikey", "api_key",
+	"auth", "session", "csrf", "xsrf", "credential", "signature", "private",
+	"access-key", "secret-key",
+}
+
+// redactNormalize lowercases s into buf and maps '-' to '_'.
+func redactNormalize(buf *[64]byte, s string) (int, bool) {
+	if len(s) > len(buf) {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == '-' {
+			c = '_'
+		}
+		buf[i] = c
+	}
+	return len(s), true
+}
+
+// redactNormalizeHeader lowercases a header name into buf and maps '_' to
+// '-'.
+func redactNormalizeHeader(buf *[64]byte, s string) (int, bool) {
+	if len(s) > len(buf) {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		} else if c == '_' {
+			c = '-'
+		}
+		buf[i] = c
+	}
+	return len(s), true
+}
+
+func normalizeKey(s string) string {
+	return strings.ReplaceAll(strings.ToLower(s), "-", "_")
+}
+
+func normalizeHeader(s string) string {
+	return strings.ReplaceAll(strings.ToLower(s), "_", "-")
+}
