@@ -155,7 +155,9 @@ func TestHandlerRedacts(t *testing.T) {
 		}},
 		{"[]string", func(ctx context.Context, l *slog.Logger) { l.InfoContext(ctx, "m", "v", []string{"ok", "Bearer " + c}) }},
 		{"[]any", func(ctx context.Context, l *slog.Logger) { l.InfoContext(ctx, "m", "v", []any{1, "Bearer " + c}) }},
-		{"[]byte", func(ctx context.Context, l *slog.Logger) { l.InfoContext(ctx, "m", "raw", []byte("Authorization: Bearer "+c)) }},
+		{"[]byte", func(ctx context.Context, l *slog.Logger) {
+			l.InfoContext(ctx, "m", "raw", []byte("Authorization: Bearer "+c))
+		}},
 		{"group", func(ctx context.Context, l *slog.Logger) {
 			l.InfoContext(ctx, "m", slog.Group("req", slog.String("token", c)))
 		}},

@@ -9,6 +9,9 @@ import (
 
 	"go.uber.org/goleak"
 
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/otelbearer/otelbearer"
 )
 
@@ -72,4 +75,9 @@ func requestContext(t testing.TB) context.Context {
 		ctx = r.Context()
 	})
 	return ctx
+}
+
+// otelhttpTP makes otelhttp use tp.
+func otelhttpTP(tp trace.TracerProvider) otelhttp.Option {
+	return otelhttp.WithTracerProvider(tp)
 }
