@@ -226,6 +226,9 @@ func (r *Redactor) KeyValues(in []attribute.KeyValue) (out []attribute.KeyValue,
 	}
 	out = in
 	for i := range in {
+		if !r.mayChange(&in[i]) {
+			continue
+		}
 		kv, c := r.keyValue(in[i])
 		if c == 0 {
 			continue
@@ -238,6 +241,18 @@ func (r *Redactor) KeyValues(in []attribute.KeyValue) (out []attribute.KeyValue,
 		n += c
 	}
 	return out, n
+}
+
+// mayChange is the fast path of KeyValues: false when kv certainly stays
+// as it is. It decides STRING values fully and never copies kv.
+func (r *Redactor) mayChange(kv *attribute.KeyValue) bool {
+	t := kv.Value.Type()
+	if t == attribute.STRING {
+		key := string(kv.Key)
+		s := kv.Value.AsString()
+		return r.redactString(r.classify(key), key, s) != s
+	}
+	return t == attribute.STRINGSLICE || t == attribute.BYTESLICE || t == attribute.SLICE || t == attribute.MAP
 }
 
 func (r *Redactor) keyValue(kv attribute.KeyValue) (attribute.KeyValue, int) {

@@ -72,7 +72,7 @@ func (r *Redactor) classify(key string) redactClass {
 // redactSegment applies the default sensitive names to the last segment of
 // a key (compare Sentry's and Elastic APM's default deny lists).
 func redactSegment(seg string) redactClass {
-	if len(seg) < 3 || len(seg) > 24 {
+	if len(seg) < 3 || len(seg) > 24 || !redactSegmentStart[len(seg)][redactLower(seg[0])] {
 		return redactPlain
 	}
 	var buf [24]byte
@@ -97,6 +97,23 @@ func redactSegment(seg string) redactClass {
 	}
 	return redactPlain
 }
+
+// redactSegmentStart[len][first byte] is true when a sensitive segment of
+// that length starts with that (lowercase) byte: a cheap reject before the
+// full comparison.
+var redactSegmentStart = func() (t [25][256]bool) {
+	for _, w := range []string{
+		"authorization", "proxy_authorization", "password", "passwd", "pwd", "secret",
+		"client_secret", "api_key", "apikey", "access_token", "refresh_token", "id_token",
+		"auth_token", "bearer_token", "token", "private_key", "privatekey", "credentials",
+		"credential", "cookie", "set_cookie", "session_id", "sessionid", "csrf_token",
+		"xsrf_token", "x_api_key", "x_auth_token", "x_csrf_token", "x_amz_security_token",
+		"client_assertion", "jwt",
+	} {
+		t[len(w)][w[0]] = true
+	}
+	return t
+}()
 
 // classifyHeader applies the header rules to a captured header's name.
 func (r *Redactor) classifyHeader(name string) redactClass {

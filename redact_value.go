@@ -52,7 +52,7 @@ type redactScanner struct {
 }
 
 func (sc *redactScanner) add(start, end int, repl string, s string) {
-	if start >= end || s[start:end] == repl {
+	if sc == nil || start >= end || s[start:end] == repl {
 		return
 	}
 	sp := redactSpan{start, end, repl}
@@ -98,11 +98,15 @@ func (r *Redactor) redactString(c redactClass, key, s string) string {
 // redactText applies the URL and value rules to free text. queryStart says
 // that s itself is a query string (no leading '?').
 func (r *Redactor) redactText(s string, queryStart bool) string {
-	var sc redactScanner
-	r.scan(&sc, s, queryStart)
 	out := s
-	if sc.n > 0 {
-		out = sc.build(s)
+	// A first pass without a scanner finds where a rule fires, if any; most
+	// strings stop here.
+	if i := r.scan(nil, s, 0, queryStart); i >= 0 {
+		var sc redactScanner
+		r.scan(&sc, s, i, queryStart)
+		if sc.n > 0 {
+			out = sc.build(s)
+		}
 	}
 	for i, re := range r.patterns {
 		if p := r.prefixes[i]; p != "" && !strings.Contains(out, p) {
@@ -113,8 +117,12 @@ func (r *Redactor) redactText(s string, queryStart bool) string {
 	return out
 }
 
-func (r *Redactor) scan(sc *redactScanner, s string, queryStart bool) {
-	for i := 0; i < len(s); i++ {
+// scan runs the rules from s[from:]. With a nil sc it stops at the first
+// trigger where a rule fires and returns its index; otherwise it collects
+// every span in sc. It returns -1 when no rule fired.
+func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) int {
+	fired := -1
+	for i := from; i < len(s); i++ {
 		c := s[i]
 		if !redactTrigger[c] {
 			continue
@@ -130,10 +138,20 @@ func (r *Redactor) scan(sc *redactScanner, s string, queryStart bool) {
 		default:
 			end = redactFormat(sc, s, i)
 		}
+		if end < 0 {
+			continue
+		}
+		if fired < 0 {
+			fired = i
+		}
+		if sc == nil {
+			return fired
+		}
 		if end > i+1 {
 			i = end - 1
 		}
 	}
+	return fired
 }
 
 // build returns s with the collected spans replaced; overlapping spans are
