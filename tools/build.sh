@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Builds the pipeline binaries the demo and the end-to-end suite run:
+# the OpenTelemetry Collector (ocb distribution in tools/collector/otelcol),
+# Jaeger v2 (tools/jaeger) and VictoriaLogs (tools/victorialogs).
+#
+# Usage:
+#   tools/build.sh collector|jaeger|victorialogs|all   build what is missing
+#   tools/build.sh path collector|jaeger|victorialogs  print one binary's path
+#   tools/build.sh collector-regen                     regenerate tools/collector/otelcol
+#                                                      from tools/collector/manifest.yaml
+#
+# Binaries go to a cache OUTSIDE the repository, keyed by the pinned version:
+#   ${OTELBEARER_CACHE:-$HOME/.cache/otelbearer}/bin/otelcol-<release>/otelcol
+#   .../bin/jaeger-<version>/jaeger
+#   .../bin/victoria-logs-<version>/victoria-logs
+# A binary is rebuilt only when it is missing or when the committed go.mod /
+# go.sum (and, for the Collector, the generated sources) changed since it was
+# built (a .source-sha256 stamp next to the binary records that).
+#
+# Versions are read from the committed go.mod files, never repeated here.
+# Builds run with -mod=readonly, so they use exactly the committed go.sum files
+# and need nothing but Go and the module proxy.
+set -euo pipefail
+
+TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+CACHE_DIR="${OTELBEARER_CACHE:-${HOME}/.cache/otelbearer}"
+BIN_DIR="${CACHE_DIR}/bin"
+GO="${GO:-go}"
+
+log() { printf '%s\n' "build.sh: $*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# modversion GOMOD MODULE: the version MODULE is required at in GOMOD.
+modversion() {
+	local v
+	v="$(awk -v m="$2" '($1 == m && $2 ~ /^v/) { print $2; exit } ($1 == "require" && $2 == m) { print $3; exit }' "$1")"
+	[[ -n "$v" ]] || die "cannot find ${2} in ${1}"
+	printf '%s\n' "$v"
+}
+
+collector_version() { modversion "${TOOLS_DIR}/collector/otelcol/go.mod" go.opentelemetry.io/collector/otelcol; }
+jaeger_version() { modversion "${TOOLS_DIR}/jaeger/go.mod" github.com/jaegertracing/jaeger; }
+victorialogs_version() { modversion "${TOOLS_DIR}/victorialogs/go.mod" github.com/VictoriaMetrics/VictoriaLogs; }
+
+# binpath NAME: the cached binary's path for the pinned version.
+binpath() {
+	case "$1" in
+	collector) printf '%s\n' "${BIN_DIR}/otelcol-$(collector_version)/otelcol" ;;
+	jaeger) printf '%s\n' "${BIN_DIR}/jaeger-$(jaeger_version)/jaeger" ;;
+	victorialogs) printf '%s\n' "${BIN_DIR}/victoria-logs-$(victorialogs_version)/victoria-logs" ;;
+	*) die "unknown component '$1' (want collector, jaeger or victorialogs)" ;;
+	esac
+}
+
+# srcdir NAME: the module directory the binary is built from.
+srcdir() {
+	case "$1" in
+	collector) printf '%s\n' "${TOOLS_DIR}/collector/otelcol" ;;
+	jaeger) printf '%s\n' "${TOOLS_DIR}/jaeger" ;;
+	victorialogs) printf '%s\n' "${TOOLS_DIR}/victorialogs" ;;
+	esac
+}
+
+# stamp NAME: hash of everything that determines the binary (besides Go itself).
+stamp() {
+	local dir
+	dir="$(srcdir "$1")"
+	(cd "$dir" && cat go.mod go.sum $(ls ./*.go 2>/dev/null || true) | sha256sum | cut -d' ' -f1)
+}
+
+# build NAME: build one binary unless an up-to-date one is cached.
+build() {
+	local name="$1" out dir version pkg cgo note start secs
+	out="$(binpath "$name")"
+	dir="$(srcdir "$name")"
+	case "$name" in
+	collector)
+		version="$(collector_version)"; pkg="."; cgo=0
+		note="building OpenTelemetry Collector ${version} (ocb distribution; ~3-6 min cold)…" ;;
+	jaeger)
+		version="$(jaeger_version)"; pkg="github.com/jaegertracing/jaeger/cmd/jaeger"; cgo=0
+		note="building Jaeger ${version} (5–11 min cold)…" ;;
+	victorialogs)
+		version="$(victorialogs_version)"; pkg="github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs"; cgo=1
+		note="building VictoriaLogs ${version} (cgo; ~1-2 min cold)…" ;;
+	esac
+
+	local want
+	want="$(stamp "$name")"
+	if [[ -x "$out" && -f "${out}.source-sha256" && "$(cat "${out}.source-sha256")" == "$want" ]]; then
+		log "${name} ${version} is up to date: ${out}"
+		return 0
+	fi
+
+	log "$note"
+	mkdir -p "$(dirname "$out")"
+	start="$(date +%s)"
+	# Same flags ocb's compile step uses for the Collector; CGO only where
+	# required (VictoriaLogs links zstd through cgo).
+	(cd "$dir" && CGO_ENABLED="$cgo" "$GO" build -mod=readonly -buildvcs=false -trimpath \
+		-ldflags='-s -w' -o "${out}.tmp" "$pkg")
+	mv -f "${out}.tmp" "$out"
+	printf '%s\n' "$want" >"${out}.source-sha256"
+	secs=$(($(date +%s) - start))
+	log "built ${name} ${version} in ${secs}s: ${out}"
+}
+
+# collector_regen: regenerate tools/collector/otelcol from manifest.yaml with
+# ocb at the pinned release, installed through the module proxy into the cache.
+collector_regen() {
+	local manifest="${TOOLS_DIR}/collector/manifest.yaml" release builder
+	release="$(awk '$1 == "-" && $2 == "gomod:" && $3 == "go.opentelemetry.io/collector/receiver/otlpreceiver" { print $4; exit }' "$manifest")"
+	[[ -n "$release" ]] || die "cannot find the otlpreceiver release in ${manifest}"
+	builder="${BIN_DIR}/builder-${release}/builder"
+	if [[ ! -x "$builder" ]]; then
+		log "installing ocb ${release} through the module proxy…"
+		GOBIN="$(dirname "$builder")" "$GO" install "go.opentelemetry.io/collector/cmd/builder@${release}"
+	fi
+	log "regenerating tools/collector/otelcol with ocb ${release}…"
+	# Some collector modules are missing from the checksum database; their
+	# hashes are taken from the proxy once here and then frozen in the
+	# committed go.sum (later builds run -mod=readonly against it).
+	(cd "${TOOLS_DIR}/collector" &&
+		GONOSUMDB="${GONOSUMDB:-go.opentelemetry.io/collector,github.com/open-telemetry/opentelemetry-collector-contrib}" \
+			"$builder" --config manifest.yaml --skip-compilation --skip-strict-versioning=false)
+	log "done; review and commit tools/collector/otelcol (go.mod, go.sum, *.go)"
+}
+
+main() {
+	[[ $# -ge 1 ]] || die "usage: $0 collector|jaeger|victorialogs|all | path NAME | collector-regen"
+	command -v "$GO" >/dev/null || die "Go toolchain not found (set GO=/path/to/go)"
+	case "$1" in
+	path)
+		[[ $# -eq 2 ]] || die "usage: $0 path collector|jaeger|victorialogs"
+		local p
+		p="$(binpath "$2")"
+		[[ -x "$p" ]] || log "warning: ${p} is not built yet; run tools/build.sh $2"
+		printf '%s\n' "$p"
+		return 0 ;;
+	collector-regen)
+		collector_regen
+		return 0 ;;
+	all) set -- collector jaeger victorialogs ;;
+	esac
+	local name
+	for name in "$@"; do
+		binpath "$name" >/dev/null
+	done
+	for name in "$@"; do
+		build "$name"
+	done
+	for name in "$@"; do
+		printf '%s=%s\n' "$name" "$(binpath "$name")"
+	done
+}
+
+main "$@"
