@@ -77,8 +77,8 @@ func (st *requestState) emitAuthn(ctx context.Context, status int) {
 	if v.decision != AuthzNone {
 		attrs = append(attrs, AuthzReasonKey.String(v.reason), AuthzResourceKey.String(v.resource))
 	}
-	if v.claims != nil {
-		attrs = append(attrs, st.claimAttrs(v.claims)...)
+	if v.validated {
+		attrs = st.appendClaimAttrs(attrs, &v.claims)
 	}
 	rec.AddAttributes(attrs...)
 	st.cfg.logger.Emit(ctx, rec)
@@ -111,7 +111,7 @@ func (st *requestState) emitAuthz(ctx context.Context, d AuthzDecision, reason, 
 		}
 	}
 	attrs = append(attrs, AuthzReasonKey.String(reason), AuthzResourceKey.String(resource))
-	if v.claims != nil && len(v.claims.Scopes) > 0 {
+	if v.validated && len(v.claims.Scopes) > 0 {
 		attrs = append(attrs, TokenScopesKey.StringSlice(v.claims.Scopes))
 	}
 	rec.AddAttributes(attrs...)

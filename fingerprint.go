@@ -58,7 +58,15 @@ var warnUnkeyed sync.Once
 // Fingerprinter is safe for concurrent use.
 type Fingerprinter struct {
 	keyed bool
-	pool  sync.Pool // of hash.Hash
+	pool  sync.Pool // of *hasher
+}
+
+// hasher is a pooled hash with its buffers: buffers passed to an interface
+// method escape, so they live beside the hash instead of on the stack.
+type hasher struct {
+	h   hash.Hash
+	buf [512]byte
+	sum [sha256.Size]byte
 }
 
 // NewFingerprinter returns a Fingerprinter for k. A zero k means unkeyed.
@@ -66,9 +74,9 @@ func NewFingerprinter(k Key) *Fingerprinter {
 	f := &Fingerprinter{keyed: !k.IsZero()}
 	key := append([]byte(nil), k.b...)
 	if f.keyed {
-		f.pool.New = func() any { return hmac.New(sha256.New, key) }
+		f.pool.New = func() any { return &hasher{h: hmac.New(sha256.New, key)} }
 	} else {
-		f.pool.New = func() any { return sha256.New() }
+		f.pool.New = func() any { return &hasher{h: sha256.New()} }
 	}
 	return f
 }
@@ -95,27 +103,24 @@ func (f *Fingerprinter) fill(dst *[FingerprintHexLen]byte, token string) {
 	if !f.keyed {
 		warnUnkeyed.Do(func() { otel.Handle(errUnkeyed) })
 	}
-	h := f.pool.Get().(hash.Hash)
-	h.Reset()
-	writeString(h, token)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+	h := f.pool.Get().(*hasher)
+	h.h.Reset()
+	h.write(token)
+	h.h.Sum(h.sum[:0])
+	hex.Encode(dst[:], h.sum[:FingerprintHexLen/2])
 	f.pool.Put(h)
-	hex.Encode(dst[:], sum[:FingerprintHexLen/2])
 }
 
-// writeString feeds s to h. sha256's digest implements io.StringWriter in
-// recent Go, hmac's does not; small tokens go through a stack buffer so
-// neither path allocates.
-func writeString(h hash.Hash, s string) {
-	if sw, ok := h.(io.StringWriter); ok {
+// write feeds s to the hash without allocating: through io.StringWriter
+// where the hash offers it, else in chunks through the pooled buffer.
+func (h *hasher) write(s string) {
+	if sw, ok := h.h.(io.StringWriter); ok {
 		_, _ = sw.WriteString(s)
 		return
 	}
-	var buf [512]byte
 	for len(s) > 0 {
-		n := copy(buf[:], s)
-		_, _ = h.Write(buf[:n])
+		n := copy(h.buf[:], s)
+		_, _ = h.h.Write(h.buf[:n])
 		s = s[n:]
 	}
 }

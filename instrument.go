@@ -77,8 +77,7 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	st.serverSpan = span
 	if span.IsRecording() && !st.stamped.Load() {
 		warnNotStamped.Do(func() { otel.Handle(errNotStamped) })
-		span.SetAttributes(st.view.Load().attrs...)
-		span.SetAttributes(st.serverAttrs()...)
+		span.SetAttributes(st.serverStartAttrs()...)
 	}
 	if st.token != "" && h.cfg.validator != nil {
 		claims, err := h.cfg.validator.Validate(ctx, st.token)

@@ -45,9 +45,10 @@ func NewSpanProcessor() *SpanProcessor { return &SpanProcessor{} }
 // OnStart stamps s from the request state found in parent.
 func (*SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	if st := stateFrom(parent); st != nil {
-		s.SetAttributes(st.view.Load().attrs...)
 		if s.SpanKind() == trace.SpanKindServer && st.stamped.CompareAndSwap(false, true) {
-			s.SetAttributes(st.serverAttrs()...)
+			s.SetAttributes(st.serverStartAttrs()...)
+		} else {
+			s.SetAttributes(st.view.Load().attrs...)
 		}
 	}
 	if s.SpanKind() == trace.SpanKindClient {

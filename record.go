@@ -2,7 +2,6 @@ package otelbearer
 
 import (
 	"context"
-	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
@@ -13,7 +12,8 @@ import (
 // auth.event on the server span and on spans and records started
 // afterwards. claims are kept only with [AuthTokenValid]; with any other
 // event they are ignored, so identity never comes from unvalidated claims.
-// It does nothing outside a request served by [NewHandler].
+// It does nothing outside a request served by [NewHandler]. The claims are
+// copied; their Scopes slice is shared and must not be modified afterwards.
 func RecordAuthn(ctx context.Context, event AuthEvent, claims *Claims) {
 	if st := stateFrom(ctx); st != nil {
 		st.setAuthn(event, claims)
@@ -21,18 +21,20 @@ func RecordAuthn(ctx context.Context, event AuthEvent, claims *Claims) {
 }
 
 func (st *requestState) setAuthn(event AuthEvent, claims *Claims) {
-	var c *Claims
-	if event == AuthTokenValid && claims != nil {
-		cp := *claims
-		cp.Scopes = slices.Clip(slices.Clone(cp.Scopes))
-		c = &cp
-	}
-	st.update(func(v *authView) { v.event, v.claims = event, c })
-	if span := st.serverSpan; span != nil {
-		span.SetAttributes(AuthEventKey.String(string(event)))
-		if c != nil {
-			span.SetAttributes(st.claimAttrs(c)...)
+	valid := event == AuthTokenValid && claims != nil
+	var update []attribute.KeyValue
+	st.update(func(v *authView) {
+		v.event, v.validated, v.claims = event, valid, Claims{}
+		// The server span's update lives in the view's own buffer (the view
+		// is on the heap anyway) so building it costs no allocation.
+		update = append(v.upd[:0], AuthEventKey.String(string(event)))
+		if valid {
+			v.claims = *claims
+			update = st.appendClaimAttrs(update, &v.claims)
 		}
+	})
+	if span := st.serverSpan; span != nil {
+		span.SetAttributes(update...)
 	}
 }
 

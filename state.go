@@ -34,22 +34,26 @@ type requestState struct {
 	mu   sync.Mutex
 	view atomic.Pointer[authView]
 
-	// Inline storage, so a request costs one allocation for its state.
+	// Inline storage, so a request costs one allocation for its state:
+	// start holds the first view's attributes followed by the server-span
+	// attributes known at start.
 	first  authView
-	server [4]attribute.KeyValue // server-span-only attributes known at start
-	nsrv   int
-	buf    [4]attribute.KeyValue // first.attrs
+	nstart int
+	start  [8]attribute.KeyValue
 	fpBuf  [FingerprintHexLen]byte
 }
 
 // authView is an immutable snapshot of what is known so far.
 type authView struct {
-	event    AuthEvent
-	decision AuthzDecision
-	reason   string
-	resource string
-	claims   *Claims              // validated claims only
-	attrs    []attribute.KeyValue // stamped on every span and log record
+	event     AuthEvent
+	decision  AuthzDecision
+	reason    string
+	resource  string
+	validated bool
+	claims    Claims               // meaningful only when validated
+	attrs     []attribute.KeyValue // stamped on every span and log record
+	buf       [4]attribute.KeyValue
+	upd       [6]attribute.KeyValue // scratch for the server span's update
 }
 
 func newRequestState(cfg *config, c credential, optional bool, clientAddr, method, path string) *requestState {
@@ -62,25 +66,20 @@ func newRequestState(cfg *config, c credential, optional bool, clientAddr, metho
 		st.fingerprint = unsafe.String(&st.fpBuf[0], FingerprintHexLen)
 	}
 	st.first = authView{event: c.event, decision: AuthzNone}
-	st.first.attrs = st.first.appendAttrs(st.buf[:0], st)
-	st.view.Store(&st.first)
-
-	n := 0
-	st.server[n] = ClientAddressKey.String(clientAddr)
-	n++
+	a := st.first.appendAttrs(st.start[:0], st)
+	st.first.attrs = a
+	a = append(a, ClientAddressKey.String(clientAddr))
 	if c.source != "" {
-		st.server[n] = TokenSourceKey.String(c.source)
-		n++
+		a = append(a, TokenSourceKey.String(c.source))
 	}
 	if c.scheme != "" {
-		st.server[n] = AuthSchemeKey.String(c.scheme)
-		n++
+		a = append(a, AuthSchemeKey.String(c.scheme))
 	}
 	if optional {
-		st.server[n] = AuthOptionalKey.Bool(true)
-		n++
+		a = append(a, AuthOptionalKey.Bool(true))
 	}
-	st.nsrv = n
+	st.nstart = len(a)
+	st.view.Store(&st.first)
 	return st
 }
 
@@ -90,25 +89,27 @@ func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []att
 		dst = append(dst, TokenFingerprintKey.String(st.fingerprint))
 	}
 	dst = append(dst, AuthEventKey.String(string(v.event)), AuthzDecisionKey.String(string(v.decision)))
-	if v.claims != nil && v.claims.Subject != "" && st.cfg.userID {
+	if v.validated && v.claims.Subject != "" && st.cfg.userID {
 		dst = append(dst, UserIDKey.String(v.claims.Subject))
 	}
 	return dst
 }
 
-// serverAttrs returns the server-span attributes known at start.
-func (st *requestState) serverAttrs() []attribute.KeyValue { return st.server[:st.nsrv] }
+// serverStartAttrs returns the first view's attributes followed by the
+// server-span attributes known at start.
+func (st *requestState) serverStartAttrs() []attribute.KeyValue { return st.start[:st.nstart] }
 
 // update publishes a new view made by f from a copy of the current one, and
 // returns it.
 func (st *requestState) update(f func(*authView)) *authView {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	v := *st.view.Load()
-	f(&v)
-	v.attrs = v.appendAttrs(make([]attribute.KeyValue, 0, 4), st)
-	st.view.Store(&v)
-	return &v
+	v := new(authView)
+	*v = *st.view.Load()
+	f(v)
+	v.attrs = v.appendAttrs(v.buf[:0], st)
+	st.view.Store(v)
+	return v
 }
 
 func stateFrom(ctx context.Context) *requestState {
@@ -149,8 +150,8 @@ func FromContext(ctx context.Context) (info Info, ok bool) {
 // refused, or no validator and no [RecordAuthn] with [AuthTokenValid]).
 func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 	if st := stateFrom(ctx); st != nil {
-		if c := st.view.Load().claims; c != nil {
-			return *c, true
+		if v := st.view.Load(); v.validated {
+			return v.claims, true
 		}
 	}
 	return Claims{}, false
@@ -168,9 +169,8 @@ func Attributes(ctx context.Context) []attribute.KeyValue {
 	return nil
 }
 
-// claimAttrs returns the server-span attributes of validated claims.
-func (st *requestState) claimAttrs(c *Claims) []attribute.KeyValue {
-	attrs := make([]attribute.KeyValue, 0, 5)
+// appendClaimAttrs appends the attributes of validated claims.
+func (st *requestState) appendClaimAttrs(attrs []attribute.KeyValue, c *Claims) []attribute.KeyValue {
 	if c.Subject != "" && st.cfg.userID {
 		attrs = append(attrs, UserIDKey.String(c.Subject))
 	}

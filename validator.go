@@ -42,7 +42,8 @@ func (c Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, s
 // server span with the request context, so spans it starts (a JWKS fetch, a
 // revocation lookup) join the trace. It returns the token's claims, or an
 // error: one of the sentinel errors (possibly wrapped) or any other error
-// for an invalid token. It must be safe for concurrent use.
+// for an invalid token. The returned Claims (and their Scopes) belong to
+// the middleware afterwards. It must be safe for concurrent use.
 type Validator interface {
 	Validate(ctx context.Context, token string) (Claims, error)
 }

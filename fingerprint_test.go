@@ -1,0 +1,61 @@
+package otelbearer
+
+import (
+	"fmt"
+	"log/slog"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestFingerprint(t *testing.T) {
+	a := NewFingerprinter(NewKey([]byte("k1")))
+	b := NewFingerprinter(NewKey([]byte("k1")))
+	c := NewFingerprinter(NewKey([]byte("k2")))
+	hexRE := regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+	fp := a.Fingerprint("tok")
+	assert.Regexp(t, hexRE, fp)
+	assert.Equal(t, fp, b.Fingerprint("tok"), "same key, same token: stable across instances")
+	assert.NotEqual(t, fp, c.Fingerprint("tok"), "keyed")
+	assert.NotEqual(t, fp, a.Fingerprint("tok2"))
+	// HMAC-SHA256("k1", "tok") truncated to 128 bits, from openssl dgst -hmac.
+	assert.Equal(t, "0500681d97c6845020d65ea64d7e4cc7", fp)
+
+	long := strings.Repeat("x", 5000) // crosses the 512-byte write buffer
+	assert.Regexp(t, hexRE, a.Fingerprint(long))
+	assert.NotEqual(t, a.Fingerprint(long), a.Fingerprint(long+"y"))
+}
+
+func TestFingerprintUnkeyed(t *testing.T) {
+	u := NewFingerprinter(Key{})
+	// SHA-256("tok") truncated, from sha256sum.
+	assert.Equal(t, "1a7674eb4ee78df7e1ac439a93c3fa8e", u.Fingerprint("tok"))
+}
+
+func TestFingerprintAllocs(t *testing.T) {
+	f := NewFingerprinter(NewKey(testKey))
+	var dst [FingerprintHexLen]byte
+	f.fill(&dst, "warm")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { f.fill(&dst, "abc.def.ghi") }))
+}
+
+func TestKeyNeverPrints(t *testing.T) {
+	k := NewKey([]byte("super-secret-key"))
+	var b strings.Builder
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("k", "key", k)
+	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v %s", k, k, k, k), b.String()} {
+		assert.NotContains(t, s, "super-secret-key")
+		assert.Contains(t, s, "[REDACTED]")
+	}
+}
+
+func TestKeyFromEnv(t *testing.T) {
+	t.Setenv(FingerprintKeyEnv, " raw key\n")
+	k := KeyFromEnv()
+	assert.Equal(t, NewFingerprinter(NewKey([]byte(" raw key\n"))).Fingerprint("t"), NewFingerprinter(k).Fingerprint("t"), "used as raw bytes")
+	t.Setenv(FingerprintKeyEnv, "")
+	assert.True(t, KeyFromEnv().IsZero())
+}
