@@ -12,17 +12,17 @@ import (
 
 func TestRun(t *testing.T) {
 	t.Setenv(otelbearer.FingerprintKeyEnv, "k1")
-	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("k1"))).Fingerprint("tok")
-	assert.Equal(t, "0500681d97c6845020d65ea64d7e4cc7", want, "HMAC-SHA256(k1, tok), from openssl")
+	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("k1"))).Fingerprint("s3cr3t")
+	assert.Equal(t, "bcc06f534ed2267058a6ebdf2344d293", want, "HMAC-SHA256(k1, s3cr3t), from openssl")
 	tests := []struct {
 		name, in string
 		code     int
 		out      string
 	}{
-		{"plain", "tok", 0, want + "\n"},
-		{"newline", "tok\n", 0, want + "\n"},
-		{"bearer prefix", "  Bearer tok \r\n", 0, want + "\n"},
-		{"lowercase prefix", "bearer   tok", 0, want + "\n"},
+		{"plain", "s3cr3t", 0, want + "\n"},
+		{"newline", "s3cr3t\n", 0, want + "\n"},
+		{"bearer prefix", "  Bearer s3cr3t \r\n", 0, want + "\n"},
+		{"lowercase prefix", "bearer   s3cr3t", 0, want + "\n"},
 		{"empty", " \n", 1, ""},
 		{"prefix only", "Bearer ", 1, ""},
 	}
@@ -32,7 +32,7 @@ func TestRun(t *testing.T) {
 			code := run([]string{"fingerprint"}, strings.NewReader(tt.in), &out, &errb)
 			assert.Equal(t, tt.code, code)
 			assert.Equal(t, tt.out, out.String())
-			assert.NotContains(t, errb.String(), "tok")
+			assert.NotContains(t, errb.String(), "s3cr3t")
 		})
 	}
 }
@@ -46,7 +46,7 @@ func TestRunUsage(t *testing.T) {
 func TestRunUnkeyedWarns(t *testing.T) {
 	t.Setenv(otelbearer.FingerprintKeyEnv, "")
 	var out, errb bytes.Buffer
-	assert.Equal(t, 0, run([]string{"fingerprint"}, strings.NewReader("tok"), &out, &errb))
+	assert.Equal(t, 0, run([]string{"fingerprint"}, strings.NewReader("s3cr3t"), &out, &errb))
 	assert.Contains(t, errb.String(), "unkeyed")
-	assert.Equal(t, "1a7674eb4ee78df7e1ac439a93c3fa8e\n", out.String())
+	assert.Equal(t, "4e738ca5563c06cfd0018299933d58db\n", out.String())
 }
