@@ -5,8 +5,8 @@ import (
 	"net/netip"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/log/global"
 )
 
 // ScopeName is the instrumentation scope of the audit records.
@@ -52,7 +52,7 @@ func newConfig(opts ...Option) *config {
 	}
 	c.fp = NewFingerprinter(c.key)
 	if c.loggerProvider == nil {
-		c.loggerProvider = global.GetLoggerProvider()
+		c.loggerProvider = otel.GetLoggerProvider()
 	}
 	c.logger = c.loggerProvider.Logger(ScopeName, log.WithInstrumentationVersion(Version))
 	return c

@@ -63,7 +63,7 @@ func ExampleNewHandler() {
 		for _, kv := range s.Attributes() {
 			switch kv.Key {
 			case otelbearer.TokenFingerprintKey, otelbearer.AuthEventKey, otelbearer.AuthzDecisionKey, otelbearer.UserIDKey:
-				out = append(out, string(kv.Key)+"="+kv.Value.Emit())
+				out = append(out, string(kv.Key)+"="+kv.Value.String())
 			}
 		}
 		fmt.Println(strings.Join(out, " "))

@@ -120,7 +120,7 @@ func (h *harness) span(t *testing.T, name string) sdktrace.ReadOnlySpan {
 func attrMap(kvs []attribute.KeyValue) map[attribute.Key]string {
 	m := make(map[attribute.Key]string, len(kvs))
 	for _, kv := range kvs {
-		m[kv.Key] = kv.Value.Emit()
+		m[kv.Key] = kv.Value.String()
 	}
 	return m
 }
@@ -142,7 +142,7 @@ func (h *harness) dump() string {
 		}
 	}
 	for _, r := range h.logs.records() {
-		body, _ := json.Marshal(r.Body().Emit())
+		body, _ := json.Marshal(r.Body().String())
 		fmt.Fprintf(&b, "%s %s %s %v\n", r.EventName(), r.SeverityText(), body, recordAttrs(r))
 	}
 	return b.String()

@@ -161,7 +161,7 @@ func TestHandlerEnforcement(t *testing.T) {
 
 func get(target string) *http.Request { return httptest.NewRequest(http.MethodGet, target, nil) }
 
-func itoa(n int) string { return attribute.IntValue(n).Emit() }
+func itoa(n int) string { return attribute.IntValue(n).String() }
 
 func TestHandlerDenyRecord(t *testing.T) {
 	h := newHarness(t)
