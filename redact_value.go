@@ -202,15 +202,12 @@ func redactLower(c byte) byte {
 // scheme word. Basic needs a credential that is not a plain lowercase word,
 // so prose like "basic authentication failed" stays readable.
 func redactCredential(sc *redactScanner, s string, i int) int {
-	w := i
-	for w > 0 && w > i-7 && redactIsLetter(s[w-1]) {
-		w--
-	}
-	word := s[w:i]
+	// The word before the blank ends with the scheme ("xBearer" counts:
+	// failing closed costs a readable word at most).
 	basic := false
 	switch {
-	case len(word) == 6 && strings.EqualFold(word, "bearer"):
-	case len(word) == 5 && strings.EqualFold(word, "basic"):
+	case i >= 6 && strings.EqualFold(s[i-6:i], "bearer"):
+	case i >= 5 && strings.EqualFold(s[i-5:i], "basic"):
 		basic = true
 	default:
 		return -1
