@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
+	"github.com/otelbearer/otelbearer"
 	"github.com/otelbearer/otelbearer/logbridge"
 )
 
@@ -32,6 +33,22 @@ func BenchmarkHandler(b *testing.B) {
 				logger.InfoContext(ctx, "loaded item", "item.id", "42", "count", 3, "elapsed", time.Millisecond)
 			}
 		})
+		if bc.name == "bare" {
+			// The same output as logbridge's, written by hand: what the extra
+			// attributes cost the JSON handler, apart from logbridge itself.
+			b.Run("bare+same-attrs", func(b *testing.B) {
+				stamped := otelbearer.Attributes(ctx)
+				b.ReportAllocs()
+				for b.Loop() {
+					logger.InfoContext(ctx, "loaded item",
+						string(stamped[0].Key), stamped[0].Value.AsString(),
+						string(stamped[1].Key), stamped[1].Value.AsString(),
+						string(stamped[2].Key), stamped[2].Value.AsString(),
+						string(stamped[3].Key), stamped[3].Value.AsString(),
+						"item.id", "42", "count", 3, "elapsed", time.Millisecond)
+				}
+			})
+		}
 		b.Run(bc.name+"/group", func(b *testing.B) {
 			l := logger.WithGroup("app").With("component", "items")
 			b.ReportAllocs()
