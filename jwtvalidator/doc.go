@@ -1,0 +1,34 @@
+// Package jwtvalidator is an [otelbearer.Validator] for JSON Web Tokens,
+// built on github.com/golang-jwt/jwt/v5.
+//
+// # What it checks
+//
+//   - The signature, with the key a [jwt.Keyfunc] returns, and only with the
+//     algorithms allowed by [WithValidMethods] (default: the asymmetric
+//     RS*, PS*, ES* and EdDSA algorithms; [NewHMAC] allows HS256, HS384 and
+//     HS512). "none" is never accepted, whatever the options say.
+//   - exp (required unless [WithoutExpirationRequired]), nbf, and, when set,
+//     the issuer ([WithIssuer]) and audience ([WithAudience]), with
+//     [WithLeeway] of clock skew.
+//   - Optionally a revocation list by jti ([WithRevocation]).
+//
+// # Errors
+//
+// Validate wraps one of otelbearer's sentinel errors, so the middleware
+// records the right auth.event:
+//
+//   - an expired token: [otelbearer.ErrTokenExpired] (token_expired);
+//   - a revoked jti: [otelbearer.ErrTokenRevoked] (token_revoked);
+//   - a revocation check that failed: [otelbearer.ErrValidatorUnavailable]
+//     (token_unverified, 503: fail closed);
+//   - anything else (bad signature, wrong algorithm, wrong issuer or
+//     audience, garbage): [otelbearer.ErrTokenInvalid] (token_invalid).
+//
+// Error texts never contain the token.
+//
+// # Claims
+//
+// sub → Subject; scope (space-separated string) or scp (array or string)
+// → Scopes; jti → TokenID; client_id or azp → ClientID; iss → Issuer;
+// exp → ExpiresAt.
+package jwtvalidator

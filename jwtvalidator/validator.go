@@ -1,0 +1,205 @@
+package jwtvalidator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/otelbearer/otelbearer"
+)
+
+// DefaultMethods are the signing algorithms [New] accepts without
+// [WithValidMethods]: asymmetric ones only, so a public key can never be
+// used as an HMAC secret (algorithm confusion).
+var DefaultMethods = []string{
+	"RS256", "RS384", "RS512",
+	"PS256", "PS384", "PS512",
+	"ES256", "ES384", "ES512",
+	"EdDSA",
+}
+
+// HMACMethods are the signing algorithms [NewHMAC] accepts.
+var HMACMethods = []string{"HS256", "HS384", "HS512"}
+
+// RevocationFunc reports whether the token with identifier jti (empty
+// when the token has none) is revoked. A non-nil error means the answer
+// is unknown (the revocation store is unreachable); the token is then
+// neither accepted nor called invalid: Validate returns
+// [otelbearer.ErrValidatorUnavailable]. It must be safe for concurrent use.
+type RevocationFunc func(ctx context.Context, jti string) (revoked bool, err error)
+
+// Validator validates JWTs. It implements [otelbearer.Validator] and is
+// safe for concurrent use. Create it with [New] or [NewHMAC].
+type Validator struct {
+	keyFunc jwt.Keyfunc
+	parser  *jwt.Parser
+	revoked RevocationFunc
+}
+
+var _ otelbearer.Validator = (*Validator)(nil)
+
+// New returns a Validator that verifies signatures with the key keyFunc
+// returns for a token (see [jwt.Keyfunc]). Without [WithValidMethods] it
+// accepts only [DefaultMethods]. A nil keyFunc makes every token invalid.
+func New(keyFunc jwt.Keyfunc, opts ...Option) *Validator {
+	c := newConfig(DefaultMethods, opts)
+	return &Validator{keyFunc: keyFunc, parser: jwt.NewParser(c.parserOptions()...), revoked: c.revoked}
+}
+
+// NewHMAC returns a Validator for tokens signed with the shared secret
+// key by HS256, HS384 or HS512 (unless [WithValidMethods] narrows them).
+// The key is copied.
+func NewHMAC(key []byte, opts ...Option) *Validator {
+	k := slices.Clone(key)
+	return New(func(*jwt.Token) (any, error) { return k, nil },
+		append([]Option{WithValidMethods(HMACMethods...)}, opts...)...)
+}
+
+// Validate checks token and returns its claims. See the package
+// documentation for the checks and the errors.
+func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Claims, error) {
+	if v.keyFunc == nil {
+		return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: no key function", otelbearer.ErrTokenInvalid)
+	}
+	mc := jwt.MapClaims{}
+	if _, err := v.parser.ParseWithClaims(token, mc, v.keyFunc); err != nil {
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenExpired, err)
+		}
+		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
+	}
+	claims, err := claimsOf(mc)
+	if err != nil {
+		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
+	}
+	if v.revoked != nil {
+		revoked, err := v.revoked(ctx, claims.TokenID)
+		if err != nil {
+			return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: revocation check: %w",
+				otelbearer.ErrValidatorUnavailable, err)
+		}
+		if revoked {
+			return otelbearer.Claims{}, otelbearer.ErrTokenRevoked
+		}
+	}
+	return claims, nil
+}
+
+// claimsOf maps the registered and OAuth claims of mc. A claim of the
+// wrong type makes the token invalid rather than silently empty.
+func claimsOf(mc jwt.MapClaims) (otelbearer.Claims, error) {
+	var c otelbearer.Claims
+	var err error
+	if c.Subject, err = mc.GetSubject(); err != nil {
+		return c, err
+	}
+	if c.Issuer, err = mc.GetIssuer(); err != nil {
+		return c, err
+	}
+	if exp, err := mc.GetExpirationTime(); err != nil {
+		return c, err
+	} else if exp != nil {
+		c.ExpiresAt = exp.Time
+	}
+	if c.TokenID, err = stringClaim(mc, "jti"); err != nil {
+		return c, err
+	}
+	for _, k := range []string{"client_id", "azp"} {
+		if c.ClientID, err = stringClaim(mc, k); err != nil || c.ClientID != "" {
+			break
+		}
+	}
+	if err != nil {
+		return c, err
+	}
+	for _, k := range []string{"scope", "scp"} {
+		if c.Scopes, err = scopesClaim(mc, k); err != nil || c.Scopes != nil {
+			break
+		}
+	}
+	return c, err
+}
+
+func stringClaim(mc jwt.MapClaims, name string) (string, error) {
+	v, ok := mc[name]
+	if !ok || v == nil {
+		return "", nil
+	}
+	s, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("jwtvalidator: claim %s is not a string", name)
+	}
+	return s, nil
+}
+
+// scopesClaim reads a space-separated string or an array of strings.
+func scopesClaim(mc jwt.MapClaims, name string) ([]string, error) {
+	switch v := mc[name].(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return strings.Fields(v), nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("jwtvalidator: claim %s has a non-string member", name)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("jwtvalidator: claim %s is neither a string nor an array", name)
+}
+
+// config holds what the options set.
+type config struct {
+	methods     []string
+	issuer      string
+	audience    []string
+	leeway      time.Duration
+	expOptional bool
+	timeFunc    func() time.Time
+	revoked     RevocationFunc
+}
+
+func newConfig(methods []string, opts []Option) config {
+	c := config{methods: methods}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	return c
+}
+
+func (c config) parserOptions() []jwt.ParserOption {
+	methods := slices.DeleteFunc(slices.Clone(c.methods), func(m string) bool {
+		return strings.EqualFold(m, "none")
+	})
+	if len(methods) == 0 {
+		// An empty list would let golang-jwt accept every algorithm it
+		// knows; keep the validator closed instead.
+		methods = []string{"invalid: no algorithm allowed"}
+	}
+	po := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(c.leeway)}
+	if !c.expOptional {
+		po = append(po, jwt.WithExpirationRequired())
+	}
+	if c.issuer != "" {
+		po = append(po, jwt.WithIssuer(c.issuer))
+	}
+	if len(c.audience) > 0 {
+		po = append(po, jwt.WithAudience(c.audience...))
+	}
+	if c.timeFunc != nil {
+		po = append(po, jwt.WithTimeFunc(c.timeFunc))
+	}
+	return po
+}
