@@ -67,8 +67,8 @@ func TestProcessorRedactsBodyAndAttributes(t *testing.T) {
 		rec := emit(t, t.Context(), attribute.MapValue(
 			attribute.String("password", "cnryBody2"), attribute.String("user", "bob"),
 			attribute.Slice("list", attribute.StringValue("Bearer cnryBody3"))))
-		assert.NotContains(t, rec.Body().Emit(), "cnry")
-		assert.Contains(t, rec.Body().Emit(), "bob")
+		assert.NotContains(t, rec.Body().String(), "cnry")
+		assert.Contains(t, rec.Body().String(), "bob")
 	})
 	t.Run("attributes replaced, not added", func(t *testing.T) {
 		rec := emit(t, t.Context(), attribute.StringValue("m"),
@@ -78,7 +78,7 @@ func TestProcessorRedactsBodyAndAttributes(t *testing.T) {
 		assert.Equal(t, "Bearer REDACTED", m["authorization"].AsString())
 		assert.Equal(t, int64(1), m["n"].AsInt64())
 		assert.Equal(t, 3, rec.AttributesLen())
-		assert.NotContains(t, m["cookie"].Emit(), "cnry")
+		assert.NotContains(t, m["cookie"].String(), "cnry")
 	})
 }
 

@@ -45,7 +45,6 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/propagation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	"go.opentelemetry.io/otel/sdk/resource"
@@ -131,7 +130,7 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 	}
 	if c.global {
 		otel.SetTracerProvider(p.TracerProvider)
-		global.SetLoggerProvider(p.LoggerProvider)
+		otel.SetLoggerProvider(p.LoggerProvider)
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(
 			propagation.TraceContext{}, propagation.Baggage{}))
 	}

@@ -14,7 +14,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/log/global"
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
@@ -132,16 +131,16 @@ func TestStartExportsRedactedSpansAndLogs(t *testing.T) {
 func TestStartSetsGlobals(t *testing.T) {
 	rcv := otlptest.Start(t)
 	env(t, rcv.Addr())
-	prevTP, prevLP, prevProp := otel.GetTracerProvider(), global.GetLoggerProvider(), otel.GetTextMapPropagator()
+	prevTP, prevLP, prevProp := otel.GetTracerProvider(), otel.GetLoggerProvider(), otel.GetTextMapPropagator()
 	t.Cleanup(func() {
 		otel.SetTracerProvider(prevTP)
-		global.SetLoggerProvider(prevLP)
+		otel.SetLoggerProvider(prevLP)
 		otel.SetTextMapPropagator(prevProp)
 	})
 	p, err := setup.Start(t.Context())
 	require.NoError(t, err)
 	assert.Same(t, p.TracerProvider, otel.GetTracerProvider())
-	assert.Same(t, p.LoggerProvider, global.GetLoggerProvider())
+	assert.Same(t, p.LoggerProvider, otel.GetLoggerProvider())
 	assert.ElementsMatch(t, []string{"traceparent", "tracestate", "baggage"}, otel.GetTextMapPropagator().Fields())
 
 	require.Equal(t, http.StatusOK, serveOne(t, nil)) // global providers
