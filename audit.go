@@ -78,7 +78,7 @@ func (st *requestState) emitAuthn(ctx context.Context, status int) {
 		attrs = append(attrs, AuthzReasonKey.String(v.reason), AuthzResourceKey.String(v.resource))
 	}
 	if v.validated {
-		attrs = st.appendClaimAttrs(attrs, &v.claims)
+		attrs = appendTokenAttrs(attrs, &v.claims) // user.id is in v.attrs
 	}
 	rec.AddAttributes(attrs...)
 	st.cfg.logger.Emit(ctx, rec)

@@ -82,7 +82,8 @@ func newHarness(t *testing.T) *harness {
 		sdktrace.WithSpanProcessor(NewSpanProcessor()),
 		sdktrace.WithSpanProcessor(h.spans),
 	)
-	h.lp = sdklog.NewLoggerProvider(sdklog.WithProcessor(h.logs))
+	// Key duplication allowed, so a record built with a duplicate key shows it.
+	h.lp = sdklog.NewLoggerProvider(sdklog.WithProcessor(h.logs), sdklog.WithAllowKeyDuplication())
 	t.Cleanup(func() {
 		_ = h.tp.Shutdown(context.Background())
 		_ = h.lp.Shutdown(context.Background())

@@ -389,3 +389,19 @@ func TestFromContextOutsideRequest(t *testing.T) {
 	assert.Nil(t, Attributes(context.Background()))
 	RecordAuthn(context.Background(), AuthTokenValid, &Claims{}) // no-op, no panic
 }
+
+func TestAuditRecordHasNoDuplicateKeys(t *testing.T) {
+	h := newHarness(t)
+	handler := NewHandler(dataMux(h.tp), "api", h.opts(WithValidator(testValidator))...)
+	serve(handler, bearer(get("/api/data/alice-1"), tokAlice))
+	recs := h.logs.records()
+	require.NotEmpty(t, recs)
+	for _, r := range recs {
+		seen := map[attribute.Key]bool{}
+		r.WalkAttributes(func(kv attribute.KeyValue) bool {
+			assert.False(t, seen[kv.Key], "duplicate %s in %s", kv.Key, r.EventName())
+			seen[kv.Key] = true
+			return true
+		})
+	}
+}

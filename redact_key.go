@@ -85,31 +85,32 @@ func redactSegment(seg string) redactClass {
 		}
 		buf[i] = c
 	}
-	switch string(buf[:len(seg)]) {
-	case "authorization", "proxy_authorization":
-		return redactScheme
-	case "password", "passwd", "pwd", "secret", "client_secret", "api_key", "apikey",
-		"access_token", "refresh_token", "id_token", "auth_token", "bearer_token", "token",
-		"private_key", "privatekey", "credentials", "credential", "cookie", "set_cookie",
-		"session_id", "sessionid", "csrf_token", "xsrf_token", "x_api_key", "x_auth_token",
-		"x_csrf_token", "x_amz_security_token", "client_assertion", "jwt":
-		return redactFull
+	if c, ok := redactSegments[string(buf[:len(seg)])]; ok {
+		return c
 	}
 	return redactPlain
 }
 
+// redactSegments are the default sensitive key segments, lowercase with
+// '-' folded to '_' (compare Sentry's and Elastic APM's default lists).
+var redactSegments = map[string]redactClass{
+	"authorization": redactScheme, "proxy_authorization": redactScheme,
+	"password": redactFull, "passwd": redactFull, "pwd": redactFull, "secret": redactFull,
+	"client_secret": redactFull, "api_key": redactFull, "apikey": redactFull,
+	"access_token": redactFull, "refresh_token": redactFull, "id_token": redactFull,
+	"auth_token": redactFull, "bearer_token": redactFull, "token": redactFull,
+	"private_key": redactFull, "privatekey": redactFull, "credentials": redactFull,
+	"credential": redactFull, "cookie": redactFull, "cookies": redactFull,
+	"set_cookie": redactFull, "session_id": redactFull, "sessionid": redactFull,
+	"csrf_token": redactFull, "xsrf_token": redactFull, "x_api_key": redactFull,
+	"x_auth_token": redactFull, "x_csrf_token": redactFull, "x_amz_security_token": redactFull,
+	"client_assertion": redactFull, "jwt": redactFull,
+}
+
 // redactSegmentStart[len][first byte] is true when a sensitive segment of
-// that length starts with that (lowercase) byte: a cheap reject before the
-// full comparison.
+// that length starts with that byte: a cheap reject before the lookup.
 var redactSegmentStart = func() (t [25][256]bool) {
-	for _, w := range []string{
-		"authorization", "proxy_authorization", "password", "passwd", "pwd", "secret",
-		"client_secret", "api_key", "apikey", "access_token", "refresh_token", "id_token",
-		"auth_token", "bearer_token", "token", "private_key", "privatekey", "credentials",
-		"credential", "cookie", "set_cookie", "session_id", "sessionid", "csrf_token",
-		"xsrf_token", "x_api_key", "x_auth_token", "x_csrf_token", "x_amz_security_token",
-		"client_assertion", "jwt",
-	} {
+	for w := range redactSegments {
 		t[len(w)][w[0]] = true
 	}
 	return t

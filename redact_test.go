@@ -210,6 +210,8 @@ func TestRedactKeyValue(t *testing.T) {
 			attribute.Map("req", attribute.String("password", "REDACTED"), attribute.Map("inner", attribute.String("url", "https://h/?token=REDACTED"))), 2},
 		{"nested slice", attribute.Slice("list", attribute.StringValue("Bearer x"), attribute.IntValue(1), attribute.ByteSliceValue([]byte(testJWT))),
 			attribute.Slice("list", attribute.StringValue("Bearer REDACTED"), attribute.IntValue(1), attribute.ByteSliceValue([]byte(Redacted))), 2},
+		{"plural cookies key", attribute.StringSlice("cookies", []string{"sid=s3cr3t"}),
+			attribute.StringSlice("cookies", []string{"REDACTED"}), 1},
 		{"int untouched", attribute.Int("password", 1234), attribute.Int("password", 1234), 0},
 		{"own scopes", attribute.StringSlice("token.scopes", []string{"read", "write"}), attribute.StringSlice("token.scopes", []string{"read", "write"}), 0},
 		{"redaction.count", attribute.Int("redaction.count", 3), attribute.Int("redaction.count", 3), 0},
@@ -219,7 +221,7 @@ func TestRedactKeyValue(t *testing.T) {
 			got, changed := r.KeyValue(tt.in)
 			assert.Equal(t, tt.want.Key, got.Key)
 			assert.Equal(t, tt.want.Value.Type(), got.Value.Type())
-			assert.Equal(t, tt.want.Value.Emit(), got.Value.Emit())
+			assert.Equal(t, tt.want.Value.String(), got.Value.String())
 			assert.Equal(t, tt.n > 0, changed)
 			_, n := r.KeyValues([]attribute.KeyValue{tt.in})
 			assert.Equal(t, tt.n, n)

@@ -174,6 +174,12 @@ func (st *requestState) appendClaimAttrs(attrs []attribute.KeyValue, c *Claims) 
 	if c.Subject != "" && st.cfg.userID {
 		attrs = append(attrs, UserIDKey.String(c.Subject))
 	}
+	return appendTokenAttrs(attrs, c)
+}
+
+// appendTokenAttrs appends the token facts of validated claims (all but the
+// subject, which the stamped set already carries as user.id).
+func appendTokenAttrs(attrs []attribute.KeyValue, c *Claims) []attribute.KeyValue {
 	if c.TokenID != "" {
 		attrs = append(attrs, TokenIDKey.String(c.TokenID))
 	}
