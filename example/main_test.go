@@ -412,3 +412,54 @@ func TestLoopbackAddr(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCollector: with nothing listening on the OTLP endpoint the server
+// starts, serves and still exits 0 on stop.
+func TestNoCollector(t *testing.T) {
+	testEnv(t)
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close() // nothing listens here now
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://"+deadAddr)
+	t.Setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "200")
+
+	var stderr syncBuffer
+	cfg, err := parseServe([]string{"-addr", "127.0.0.1:0"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, lis, &stderr) }()
+
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 5 * time.Second}
+	tok := mustMint(t, "alice", "read", time.Hour, "")
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://"+lis.Addr().String()+"/api/data/alice-1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status = %d, want 200 without a collector", resp.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not return")
+	}
+}
