@@ -23,11 +23,11 @@ func RecordAuthn(ctx context.Context, event AuthEvent, claims *Claims) {
 func (st *requestState) setAuthn(event AuthEvent, claims *Claims) {
 	valid := event == AuthTokenValid && claims != nil
 	var update []attribute.KeyValue
-	st.update(func(v *authView) {
+	st.update(func(v *authView, upd []attribute.KeyValue) {
 		v.event, v.validated, v.claims = event, valid, Claims{}
-		// The server span's update lives in the view's own buffer (the view
-		// is on the heap anyway) so building it costs no allocation.
-		update = append(v.upd[:0], AuthEventKey.String(string(event)))
+		// The server span's update lives in the new view's own storage, so
+		// building it costs no allocation.
+		update = append(upd, AuthEventKey.String(string(event)))
 		if valid {
 			v.claims = *claims
 			update = st.appendClaimAttrs(update, &v.claims)
@@ -70,7 +70,7 @@ func decide(ctx context.Context, d AuthzDecision, reason, resource string) {
 		span.AddEvent("authz.decision", trace.WithAttributes(attrs...))
 		return
 	}
-	v := st.update(func(v *authView) {
+	v := st.update(func(v *authView, _ []attribute.KeyValue) {
 		if v.decision == AuthzDeny && d == AuthzAllow {
 			return
 		}

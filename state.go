@@ -52,8 +52,15 @@ type authView struct {
 	validated bool
 	claims    Claims               // meaningful only when validated
 	attrs     []attribute.KeyValue // stamped on every span and log record
-	buf       [4]attribute.KeyValue
-	upd       [6]attribute.KeyValue // scratch for the server span's update
+}
+
+// heapView is a view published by update, with inline storage for its
+// attributes and for the server span's update, so publishing costs one
+// allocation. (The first view lives in the request state instead.)
+type heapView struct {
+	authView
+	buf [4]attribute.KeyValue
+	upd [6]attribute.KeyValue
 }
 
 func newRequestState(cfg *config, c credential, optional bool, clientAddr, method, path string) *requestState {
@@ -100,16 +107,16 @@ func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []att
 func (st *requestState) serverStartAttrs() []attribute.KeyValue { return st.start[:st.nstart] }
 
 // update publishes a new view made by f from a copy of the current one, and
-// returns it.
-func (st *requestState) update(f func(*authView)) *authView {
+// returns it. f may use upd as scratch space for the server span's update.
+func (st *requestState) update(f func(v *authView, upd []attribute.KeyValue)) *authView {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	v := new(authView)
-	*v = *st.view.Load()
-	f(v)
-	v.attrs = v.appendAttrs(v.buf[:0], st)
-	st.view.Store(v)
-	return v
+	h := new(heapView)
+	h.authView = *st.view.Load()
+	f(&h.authView, h.upd[:0])
+	h.attrs = h.appendAttrs(h.buf[:0], st)
+	st.view.Store(&h.authView)
+	return &h.authView
 }
 
 func stateFrom(ctx context.Context) *requestState {
