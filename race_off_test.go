@@ -1,0 +1,5 @@
+//go:build !race
+
+package otelbearer
+
+const raceEnabled = false
