@@ -1,0 +1,68 @@
+# otelbearer: `make test` runs every check; `make demo` runs the pipeline.
+# Everything is built through the Go module proxy; binaries are cached
+# outside the repository, keyed by version, in $(CACHE)/bin.
+
+SHELL        := bash
+.SHELLFLAGS  := -eu -o pipefail -c
+GO           ?= go
+CACHE        ?= $(HOME)/.cache/otelbearer
+export OTELBEARER_CACHE := $(CACHE)
+
+lintver       = $(shell awk '$$1 == "$(1)" { print $$2 }' tools/lint/go.mod)
+STATICCHECK  := $(CACHE)/bin/staticcheck-$(call lintver,honnef.co/go/tools)/staticcheck
+BENCHSTAT    := $(CACHE)/bin/benchstat-$(call lintver,golang.org/x/perf)/benchstat
+
+# Module directories checked (tools/ modules only pin binaries).
+MODULES      := .
+FUZZTIME     ?= 10s
+# package:target pairs run by `make fuzz`.
+FUZZ_TARGETS := .:FuzzParseAuthorization .:FuzzRedactString
+
+.PHONY: test lint unit fuzz e2e demo bench tools help
+
+help:
+	@echo "make test   all checks: lint, unit tests (-race), fuzz ($(FUZZTIME) each), end-to-end suite"
+	@echo "make demo   build and start Jaeger, the Collector, VictoriaLogs and the example; send traffic"
+	@echo "make bench  benchmarks compared with benchstat"
+
+test: lint unit fuzz e2e
+
+$(STATICCHECK):
+	@echo "building staticcheck (first run: about a minute)…"
+	$(GO) build -C tools/lint -o $@ honnef.co/go/tools/cmd/staticcheck
+
+$(BENCHSTAT):
+	$(GO) build -C tools/lint -o $@ golang.org/x/perf/cmd/benchstat
+
+lint: $(STATICCHECK)
+	@echo "== gofmt"
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/collector/otelcol/')); \
+		if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@for m in $(MODULES); do \
+		echo "== go vet ($$m)"; (cd $$m && $(GO) vet ./...); \
+		echo "== staticcheck ($$m)"; (cd $$m && $(STATICCHECK) ./...); \
+	done
+
+unit:
+	@for m in $(MODULES); do echo "== go test -race ($$m)"; (cd $$m && $(GO) test -race -count=1 ./...); done
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== fuzz $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+tools:
+	tools/build.sh all
+
+e2e: tools
+	@echo "== end-to-end suite (Jaeger, Collector, VictoriaLogs, example)"
+	OTELBEARER_E2E=1 $(GO) test -count=1 -v -timeout 20m ./e2e/
+
+demo: tools
+	@bash tools/demo.sh
+
+bench: $(BENCHSTAT)
+	$(GO) test -run '^$$' -bench 'BenchmarkHandler$$' -count 10 . | tee /tmp/otelbearer-bench.txt
+	$(BENCHSTAT) -col /sub /tmp/otelbearer-bench.txt
