@@ -29,9 +29,11 @@ test: lint unit fuzz e2e
 
 $(STATICCHECK):
 	@echo "building staticcheck (first run: about a minute)…"
+	@mkdir -p $(dir $@)
 	$(GO) build -C tools/lint -o $@ honnef.co/go/tools/cmd/staticcheck
 
 $(BENCHSTAT):
+	@mkdir -p $(dir $@)
 	$(GO) build -C tools/lint -o $@ golang.org/x/perf/cmd/benchstat
 
 lint: $(STATICCHECK)

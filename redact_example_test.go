@@ -28,7 +28,7 @@ func ExampleRedactor() {
 	}
 	out, n := r.KeyValues(in)
 	for i := range in {
-		fmt.Printf("%s\n  before: %s\n  after:  %s\n", in[i].Key, in[i].Value.Emit(), out[i].Value.Emit())
+		fmt.Printf("%s\n  before: %s\n  after:  %s\n", in[i].Key, in[i].Value.String(), out[i].Value.String())
 	}
 	fmt.Println("redacted values:", n)
 	// Output:

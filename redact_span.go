@@ -100,7 +100,10 @@ func (s *redactedSpan) InstrumentationScope() instrumentation.Scope {
 	return s.scope
 }
 
-//nolint:staticcheck // InstrumentationLibrary is part of ReadOnlySpan.
+// InstrumentationLibrary is part of ReadOnlySpan; it returns the redacted
+// scope too.
+//
+//lint:ignore SA1019 the deprecated method is still part of the interface.
 func (s *redactedSpan) InstrumentationLibrary() instrumentation.Library {
 	return s.scope
 }
