@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -404,4 +405,25 @@ func TestAuditRecordHasNoDuplicateKeys(t *testing.T) {
 			return true
 		})
 	}
+}
+
+// fpSampler records what a Sampler sees of the request's auth state.
+type fpSampler struct{ seen []string }
+
+func (s *fpSampler) ShouldSample(p sdktrace.SamplingParameters) sdktrace.SamplingResult {
+	info, _ := FromContext(p.ParentContext)
+	s.seen = append(s.seen, info.Fingerprint+"/"+string(info.Event))
+	return sdktrace.SamplingResult{Decision: sdktrace.RecordAndSample}
+}
+func (*fpSampler) Description() string { return "fp" }
+
+func TestSamplerSeesAuthState(t *testing.T) {
+	s := &fpSampler{}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(s), sdktrace.WithSpanProcessor(NewSpanProcessor()))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	handler := NewHandler(http.NotFoundHandler(), "api", WithFingerprintKey(testKey),
+		WithOtelHTTPOptions(otelhttpTP(tp)))
+	serve(handler, bearer(get("/"), tokAlice))
+	require.Len(t, s.seen, 1)
+	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint(tokAlice)+"/token_unverified", s.seen[0])
 }
