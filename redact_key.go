@@ -85,8 +85,10 @@ func redactSegment(seg string) redactClass {
 		}
 		buf[i] = c
 	}
-	if c, ok := redactSegments[string(buf[:len(seg)])]; ok {
-		return c
+	for _, w := range redactSegmentsByLen[len(seg)] {
+		if w.name == string(buf[:len(seg)]) {
+			return w.class
+		}
 	}
 	return redactPlain
 }
@@ -112,6 +114,20 @@ var redactSegments = map[string]redactClass{
 var redactSegmentStart = func() (t [25][256]bool) {
 	for w := range redactSegments {
 		t[len(w)][w[0]] = true
+	}
+	return t
+}()
+
+type redactNamedClass struct {
+	name  string
+	class redactClass
+}
+
+// redactSegmentsByLen holds redactSegments by length: the few candidates
+// of one length compare faster than a map lookup hashes.
+var redactSegmentsByLen = func() (t [25][]redactNamedClass) {
+	for w, c := range redactSegments {
+		t[len(w)] = append(t[len(w)], redactNamedClass{w, c})
 	}
 	return t
 }()
