@@ -62,8 +62,12 @@ e2e: tools
 	@echo "== end-to-end suite (Jaeger, Collector, VictoriaLogs, example)"
 	OTELBEARER_E2E=1 $(GO) test -count=1 -v -timeout 20m ./e2e/
 
+# The demo is built, then exec'd, so Ctrl-C and a SIGTERM to make reach it
+# (go run does not pass SIGTERM on); it stops its child processes in order.
+# DEMO_FLAGS: e.g. -duration 1m, -sample-percent 100, -keep.
 demo: tools
-	@bash tools/demo.sh
+	@$(GO) build -o "$(CACHE)/bin/otelbearer-demo" ./internal/demo
+	@exec "$(CACHE)/bin/otelbearer-demo" $(DEMO_FLAGS)
 
 bench: $(BENCHSTAT)
 	$(GO) test -run '^$$' -bench 'BenchmarkHandler$$' -count 10 . | tee /tmp/otelbearer-bench.txt
