@@ -80,6 +80,11 @@ func TestPipeline(t *testing.T) {
 		if err := st.Stop(); err != nil {
 			t.Errorf("stopping the stack: %v", err)
 		}
+		for _, p := range []*stack.Proc{st.Example, st.Collector, st.Jaeger, st.VictoriaLogs} {
+			if p != nil && !p.Exited() {
+				t.Errorf("%s (pid %d) still running after Stop", p.Name, p.Pid())
+			}
+		}
 	})
 	timing["start stack"] = time.Since(t0)
 
@@ -376,6 +381,7 @@ func phaseB(t *testing.T, st *stack.Stack, fp *otelbearer.Fingerprinter, tk toke
 // phase B's Jaeger, which keeps only failures (bob's denied request).
 func noLeaks(t *testing.T, st *stack.Stack, fp *otelbearer.Fingerprinter, tk tokens) {
 	ctx := context.Background()
+	checkDetector(t, tk.all())
 	aliceFP, bobFP := fp.Fingerprint(tk.alice), fp.Fingerprint(tk.bob)
 	sinks := map[string][]byte{}
 	for _, svc := range []string{serviceA, serviceB} {

@@ -190,21 +190,46 @@ func secretParts(tok string) []string {
 	return parts
 }
 
-// checkNoLeak fails t if data (named where) contains any secret part of
-// tokens or anything JWT-shaped.
-func checkNoLeak(t *testing.T, where string, data []byte, tokens []string) {
-	t.Helper()
+// leaks returns a description of every secret part of tokens, and of
+// anything JWT-shaped, found in data.
+func leaks(data []byte, tokens []string) []string {
 	s := string(data)
+	var found []string
 	for _, tok := range tokens {
 		for _, part := range secretParts(tok) {
 			if i := strings.Index(s, part); i >= 0 {
 				lo, hi := max(0, i-80), min(len(s), i+len(part)+40)
-				t.Errorf("LEAK in %s: part of a token (%d chars) found: …%s…", where, len(part), s[lo:hi])
+				found = append(found, fmt.Sprintf("part of a token (%d chars): …%s…", len(part), s[lo:hi]))
 			}
 		}
 	}
 	if m := jwtShape.FindString(s); m != "" {
-		t.Errorf("LEAK in %s: JWT-shaped value %.40s…", where, m)
+		found = append(found, fmt.Sprintf("JWT-shaped value %.40s…", m))
+	}
+	return found
+}
+
+// checkNoLeak fails t if data (named where) contains any secret part of
+// tokens or anything JWT-shaped.
+func checkNoLeak(t *testing.T, where string, data []byte, tokens []string) {
+	t.Helper()
+	for _, l := range leaks(data, tokens) {
+		t.Errorf("LEAK in %s: %s", where, l)
+	}
+}
+
+// checkDetector fails t unless leaks finds each token's payload and a
+// signature piece planted in JSON, so a passing leak check means something.
+func checkDetector(t *testing.T, tokens []string) {
+	t.Helper()
+	for _, tok := range tokens {
+		parts := secretParts(tok)
+		for _, part := range parts[min(1, len(parts)-1):] {
+			planted := []byte(`{"key":"x","value":{"stringValue":"prefix ` + part + ` suffix"}}`)
+			if len(leaks(planted, []string{tok})) == 0 {
+				t.Fatalf("leak detector misses a planted piece of a token: %.12s…", part)
+			}
+		}
 	}
 }
 
