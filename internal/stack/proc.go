@@ -76,8 +76,9 @@ func (p *Proc) Exited() bool {
 
 // Stop sends SIGTERM to the process group, waits up to grace for the
 // process to exit, then kills the group. It is safe to call more than
-// once; it returns the process's exit error only when it had to be
-// killed or it exited on its own with an error before Stop.
+// once. It returns an error when the process had to be killed, or when
+// it had already exited on its own before Stop (a crash the caller
+// should hear about), with the tail of its output.
 func (p *Proc) Stop(grace time.Duration) error {
 	p.stopOnce.Do(func() {
 		if p.Exited() {
