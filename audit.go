@@ -50,7 +50,7 @@ func (st *requestState) emitAuthn(ctx context.Context, status int) {
 	} else if !st.cfg.auditSuccess {
 		return
 	}
-	body := "bearer authentication: " + string(v.event)
+	body := "authentication result: " + string(v.event)
 	if st.why != "" {
 		body += ": " + st.why
 	}

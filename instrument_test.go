@@ -110,7 +110,7 @@ func TestHandlerEnforcement(t *testing.T) {
 			r := get("/api/data/alice-1")
 			r.Header.Set("Authorization", "Bearer ")
 			return r
-		}, 400, `Bearer realm="api", error="invalid_request", error_description="empty bearer token"`, AuthTokenMalformed, AuthzNone, log.SeverityWarn},
+		}, 400, `Bearer realm="api", error="invalid_request", error_description="no token after the scheme"`, AuthTokenMalformed, AuthzNone, log.SeverityWarn},
 		{"duplicate header", func() *http.Request {
 			r := bearer(get("/api/data/alice-1"), tokAlice)
 			r.Header.Add("Authorization", "Bearer "+tokBob)
@@ -426,4 +426,34 @@ func TestSamplerSeesAuthState(t *testing.T) {
 	serve(handler, bearer(get("/"), tokAlice))
 	require.Len(t, s.seen, 1)
 	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint(tokAlice)+"/token_unverified", s.seen[0])
+}
+
+// The audit records' own text and attributes must pass the default
+// redactor unchanged, or every record would arrive mangled and counted.
+func TestAuditRecordsSurviveRedaction(t *testing.T) {
+	r, err := NewRedactor()
+	require.NoError(t, err)
+	for _, why := range []string{whyDuplicateHeader, whyTooLarge, whyEmptyHeader, whyBadScheme,
+		whyEmptyToken, whyBadToken, whyManyMethods, whyManyParams, whyEmptyParam} {
+		_, changed := r.String("", "authentication result: token_malformed: "+why)
+		assert.False(t, changed, why)
+	}
+	for _, tok := range []string{tokAlice, tokBob, tokExpired, "forged.token"} {
+		h := newHarness(t)
+		handler := NewHandler(dataMux(h.tp), "api", h.opts(WithValidator(testValidator))...)
+		serve(handler, bearer(get("/api/data/alice-1"), tok))
+		serve(handler, get("/api/data/alice-1"))
+		r2 := get("/api/data/alice-1")
+		r2.Header.Set("Authorization", "Bearer ")
+		serve(handler, r2)
+		for _, rec := range h.logs.records() {
+			body, changed := r.String("", rec.Body().AsString())
+			assert.False(t, changed, "body redacted: %q", body)
+			rec.WalkAttributes(func(kv attribute.KeyValue) bool {
+				got, changed := r.KeyValue(kv)
+				assert.False(t, changed, "%s redacted to %s", kv.Key, got.Value.String())
+				return true
+			})
+		}
+	}
 }

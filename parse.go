@@ -25,10 +25,11 @@ const (
 	whyTooLarge        = "Authorization header too large"
 	whyEmptyHeader     = "empty Authorization header"
 	whyBadScheme       = "malformed authentication scheme"
-	whyEmptyToken      = "empty bearer token"
-	whyBadToken        = "bearer token is not a b64token"
+	whyEmptyToken      = "no token after the scheme"
+	whyBadToken        = "token is not a b64token"
 	whyManyMethods     = "more than one method used to send the token"
 	whyManyParams      = "more than one access_token parameter"
+	whyEmptyParam      = "empty access_token parameter"
 )
 
 // DefaultMaxHeaderBytes is the default cap on the Authorization header; a
@@ -132,7 +133,7 @@ func paramCredential(encoded, source string) (credential, bool) {
 	case len(ts) > 1:
 		c.event, c.why = AuthTokenMalformed, whyManyParams
 	case ts[0] == "":
-		c.event, c.why = AuthTokenMalformed, whyEmptyToken
+		c.event, c.why = AuthTokenMalformed, whyEmptyParam
 	case !isB64Token(ts[0]):
 		c.event, c.why = AuthTokenMalformed, whyBadToken
 	default:

@@ -78,7 +78,7 @@ func TestParseRequest(t *testing.T) {
 		{"duplicate headers", get("/x", "Bearer a", "Bearer b"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyDuplicateHeader},
 		{"duplicate, second basic", get("/x", "Bearer a", "Basic b"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyDuplicateHeader},
 		{"query", get("/x?a=1&access_token=qtok"), AuthTokenUnverified, TokenSourceQuery, "qtok", "", ""},
-		{"query empty", get("/x?access_token="), AuthTokenMalformed, TokenSourceQuery, "", "", whyEmptyToken},
+		{"query empty", get("/x?access_token="), AuthTokenMalformed, TokenSourceQuery, "", "", whyEmptyParam},
 		{"query twice", get("/x?access_token=a&access_token=b"), AuthTokenMalformed, TokenSourceQuery, "", "", whyManyParams},
 		{"query bad chars", get("/x?access_token=a%20b"), AuthTokenMalformed, TokenSourceQuery, "", "", whyBadToken},
 		{"query lookalike param", get("/x?my_access_token_hint=1"), AuthTokenMissing, "", "", "", ""},
