@@ -359,6 +359,9 @@ func phaseB(t *testing.T, st *stack.Stack, fp *otelbearer.Fingerprinter, tk toke
 		{authn + `auth.event:="token_valid" AND url.path:="/api/data/alice-1"`, "client.address", map[string]int{"127.0.0.2": 2, "127.0.0.3": 1, "127.0.0.9": 1}},
 		{authn + `url.path:="/healthz" AND client.address:="127.0.0.11"`, "auth.event", map[string]int{"token_missing": 1}},
 		{svc + `event_name:="otelbearer.authz" AND authz.decision:="deny"`, "client.address", map[string]int{"127.0.0.9": 1}},
+		// The example logs r.Header on a denial; the record arrives with
+		// the credential replaced and the scheme kept.
+		{svc + `"access denied" AND headers.Authorization:="[\"Bearer REDACTED\"]"`, "authz.decision", map[string]int{"deny": 1}},
 	}
 	eventually(t, 20*time.Second, func() string {
 		for _, q := range queries {
