@@ -5,7 +5,7 @@
 SHELL        := bash
 .SHELLFLAGS  := -eu -o pipefail -c
 GO           ?= go
-CACHE        ?= $(HOME)/.cache/otelbearer
+CACHE        ?= $(or $(OTELBEARER_CACHE),$(HOME)/.cache/otelbearer)
 export OTELBEARER_CACHE := $(CACHE)
 
 lintver       = $(shell awk '$$1 == "$(1)" { print $$2 }' tools/lint/go.mod)
