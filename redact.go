@@ -137,6 +137,11 @@ type Redactor struct {
 	resCache atomic.Pointer[redactResourceCache] // see (*Redactor).resource
 }
 
+// Summary reports whether [WithRedactionSummary] is on: whoever applies
+// the Redactor (the span wrappers, logbridge) then adds redaction.count to
+// what it changed.
+func (r *Redactor) Summary() bool { return r != nil && r.summary }
+
 // NewRedactor returns a Redactor with the default rules plus opts. Invalid
 // configuration (an empty name, an invalid regular expression) returns an
 // error wrapping the cause; no partial Redactor is returned.

@@ -32,8 +32,11 @@ import (
 // Redaction replaces the record's attributes with SetAttributes (never
 // AddAttributes, which may keep the raw value next to a duplicate key) and
 // its body with SetBody; string bodies and nested map and slice bodies are
-// redacted with the Redactor's rules. A record that needs neither stamping
-// nor redaction is passed on unchanged.
+// redacted with the Redactor's rules. With the Redactor's summary on
+// (otelbearer.WithRedactionSummary), a record it changed carries
+// redaction.count: the number of attributes and bodies redacted, never the
+// values. A record that needs neither stamping nor redaction is passed on
+// unchanged.
 type Processor struct {
 	next sdklog.Processor
 	r    *otelbearer.Redactor
@@ -63,11 +66,15 @@ func (p *Processor) Enabled(ctx context.Context, param sdklog.EnabledParameters)
 // returns its error. It is called synchronously, does not block, and
 // allocates only for a record it changes.
 func (p *Processor) OnEmit(ctx context.Context, rec *sdklog.Record) error {
-	p.stamp(ctx, rec)
+	n := p.stamp(ctx, rec)
 	if body := rec.Body(); body.Type() != attribute.EMPTY {
 		if kv, ok := p.r.KeyValue(attribute.KeyValue{Value: body}); ok {
 			rec.SetBody(kv.Value)
+			n++
 		}
+	}
+	if n > 0 && p.r.Summary() {
+		addCount(rec, n)
 	}
 	if p.next == nil {
 		return nil
@@ -75,8 +82,9 @@ func (p *Processor) OnEmit(ctx context.Context, rec *sdklog.Record) error {
 	return p.next.OnEmit(ctx, rec)
 }
 
-// stamp adds the missing stamped attributes and redacts the others.
-func (p *Processor) stamp(ctx context.Context, rec *sdklog.Record) {
+// stamp adds the missing stamped attributes, redacts the others and
+// returns how many attributes it redacted.
+func (p *Processor) stamp(ctx context.Context, rec *sdklog.Record) int {
 	stamped := otelbearer.Attributes(ctx)
 	if len(stamped) > 64 {
 		stamped = stamped[:64] // the present mask has 64 bits; the root stamps at most 4
@@ -93,11 +101,15 @@ func (p *Processor) stamp(ctx context.Context, rec *sdklog.Record) {
 	})
 	missing := len(stamped) > 0 && present != 1<<len(stamped)-1
 	if !redact && !missing {
-		return
+		return 0
 	}
+	n := 0
 	attrs := make([]attribute.KeyValue, 0, rec.AttributesLen()+len(stamped))
 	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-		kv, _ = p.r.KeyValue(kv)
+		kv, changed := p.r.KeyValue(kv)
+		if changed {
+			n++
+		}
 		attrs = append(attrs, kv)
 		return true
 	})
@@ -105,6 +117,25 @@ func (p *Processor) stamp(ctx context.Context, rec *sdklog.Record) {
 		if present&(1<<i) == 0 {
 			attrs = append(attrs, kv)
 		}
+	}
+	rec.SetAttributes(attrs...)
+	return n
+}
+
+// addCount adds n to the record's redaction.count, or sets it.
+func addCount(rec *sdklog.Record, n int) {
+	attrs := make([]attribute.KeyValue, 0, rec.AttributesLen()+1)
+	found := false
+	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
+		if kv.Key == otelbearer.RedactionCountKey && kv.Value.Type() == attribute.INT64 {
+			kv = otelbearer.RedactionCountKey.Int64(kv.Value.AsInt64() + int64(n))
+			found = true
+		}
+		attrs = append(attrs, kv)
+		return true
+	})
+	if !found {
+		attrs = append(attrs, otelbearer.RedactionCountKey.Int(n))
 	}
 	rec.SetAttributes(attrs...)
 }

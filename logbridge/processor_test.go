@@ -128,3 +128,26 @@ func TestProcessorDelegates(t *testing.T) {
 	assert.NoError(t, standalone.ForceFlush(t.Context()))
 	assert.NoError(t, standalone.Shutdown(t.Context()))
 }
+
+func TestProcessorRedactionSummary(t *testing.T) {
+	r, err := otelbearer.NewRedactor(otelbearer.WithRedactionSummary(true))
+	require.NoError(t, err)
+	emitWith := func(body attribute.Value, attrs ...attribute.KeyValue) *sdklog.Record {
+		c := &capture{}
+		lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(logbridge.NewProcessor(c, logbridge.WithRedactor(r))))
+		var rec log.Record
+		rec.SetBody(body)
+		rec.AddAttributes(attrs...)
+		lp.Logger("test").Emit(t.Context(), rec)
+		require.NoError(t, lp.Shutdown(context.Background()))
+		require.Len(t, c.recs, 1)
+		return &c.recs[0]
+	}
+	rec := emitWith(attribute.StringValue("Bearer cnrySum1"),
+		attribute.String("password", "cnrySum2"), attribute.String("user", "bob"))
+	assert.Equal(t, int64(2), kvs(rec)["redaction.count"].AsInt64(), "one attribute and the body")
+
+	rec = emitWith(attribute.StringValue("clean"), attribute.String("user", "bob"))
+	_, ok := kvs(rec)["redaction.count"]
+	assert.False(t, ok, "nothing redacted, no count")
+}
