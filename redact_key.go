@@ -172,26 +172,16 @@ var redactHeaderWords = []string{
 	"access-key", "secret-key",
 }
 
-// redactNormalize lowercases s into buf and maps '-' to '_'.
-func redactNormalize(buf *[64]byte, s string) (int, bool) {
-	if len(s) > len(buf) {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		} else if c == '-' {
-			c = '_'
-		}
-		buf[i] = c
-	}
-	return len(s), true
-}
+// redactNormalize lowercases s into buf and maps '-' to '_' (key form).
+func redactNormalize(buf *[64]byte, s string) (int, bool) { return redactFold(buf, s, '-', '_') }
 
 // redactNormalizeHeader lowercases a header name into buf and maps '_' to
-// '-'.
-func redactNormalizeHeader(buf *[64]byte, s string) (int, bool) {
+// '-' (header form).
+func redactNormalizeHeader(buf *[64]byte, s string) (int, bool) { return redactFold(buf, s, '_', '-') }
+
+// redactFold lowercases s into buf, mapping from to to. ok is false when s
+// does not fit.
+func redactFold(buf *[64]byte, s string, from, to byte) (int, bool) {
 	if len(s) > len(buf) {
 		return 0, false
 	}
@@ -199,8 +189,8 @@ func redactNormalizeHeader(buf *[64]byte, s string) (int, bool) {
 		c := s[i]
 		if 'A' <= c && c <= 'Z' {
 			c += 'a' - 'A'
-		} else if c == '_' {
-			c = '-'
+		} else if c == from {
+			c = to
 		}
 		buf[i] = c
 	}
