@@ -70,5 +70,5 @@ demo: tools
 	@exec "$(CACHE)/bin/otelbearer-demo" $(DEMO_FLAGS)
 
 bench: $(BENCHSTAT)
-	$(GO) test -run '^$$' -bench 'BenchmarkHandler$$' -count 10 . | tee /tmp/otelbearer-bench.txt
+	$(GO) test -run '^$$' -bench '^BenchmarkHandler$$|^BenchmarkHandlerAudit$$|^BenchmarkSpanProcessor$$' -count 10 . | tee /tmp/otelbearer-bench.txt
 	$(BENCHSTAT) -col /sub /tmp/otelbearer-bench.txt

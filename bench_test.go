@@ -58,6 +58,12 @@ func BenchmarkHandler(b *testing.B) {
 		benchServe(b, NewHandler(okHandler, "api", WithFingerprintKey(testKey), WithValidator(testValidator),
 			WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp))))
 	})
+	// No validator: the token is fingerprinted and recorded as
+	// token_unverified; no claims reach the span.
+	b.Run("otelbearer-unverified", func(b *testing.B) {
+		benchServe(b, NewHandler(okHandler, "api", WithFingerprintKey(testKey),
+			WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp))))
+	})
 }
 
 // BenchmarkHandlerAudit is otelbearer with a LoggerProvider whose processor
