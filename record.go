@@ -57,34 +57,42 @@ func Deny(ctx context.Context, reason, resource string) {
 }
 
 func decide(ctx context.Context, d AuthzDecision, reason, resource string) {
-	attrs := []attribute.KeyValue{
-		AuthzDecisionKey.String(string(d)),
-		AuthzReasonKey.String(reason),
-		AuthzResourceKey.String(resource),
-	}
 	st := stateFrom(ctx)
 	if st == nil {
 		// Not under the middleware: annotate the current span only.
+		attrs := []attribute.KeyValue{
+			AuthzDecisionKey.String(string(d)),
+			AuthzReasonKey.String(reason),
+			AuthzResourceKey.String(resource),
+		}
 		span := trace.SpanFromContext(ctx)
 		span.SetAttributes(attrs...)
 		span.AddEvent("authz.decision", trace.WithAttributes(attrs...))
 		return
 	}
-	v := st.update(func(v *authView, _ []attribute.KeyValue) {
-		if v.decision == AuthzDeny && d == AuthzAllow {
-			return
+	// The event describes this decision; the span attributes the request's
+	// (sticky) one. Both live in the new view's storage, which is never
+	// written again once published, so the span may keep referring to it.
+	var event, current []attribute.KeyValue
+	st.update(func(v *authView, upd []attribute.KeyValue) {
+		if v.decision != AuthzDeny || d != AuthzAllow {
+			v.decision, v.reason, v.resource = d, reason, resource
 		}
-		v.decision, v.reason, v.resource = d, reason, resource
+		upd = append(upd,
+			AuthzDecisionKey.String(string(d)),
+			AuthzReasonKey.String(reason),
+			AuthzResourceKey.String(resource),
+			AuthzDecisionKey.String(string(v.decision)),
+			AuthzReasonKey.String(v.reason),
+			AuthzResourceKey.String(v.resource),
+		)
+		event, current = upd[:3:3], upd[3:6:6]
 	})
 	span := st.serverSpan
 	if span == nil {
 		span = trace.SpanFromContext(ctx)
 	}
-	span.AddEvent("authz.decision", trace.WithAttributes(attrs...))
-	span.SetAttributes(
-		AuthzDecisionKey.String(string(v.decision)),
-		AuthzReasonKey.String(v.reason),
-		AuthzResourceKey.String(v.resource),
-	)
+	span.AddEvent("authz.decision", trace.WithAttributes(event...))
+	span.SetAttributes(current...)
 	st.emitAuthz(ctx, d, reason, resource)
 }
