@@ -96,6 +96,11 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 		defer func() { st.emitAuthn(ctx, status.final()) }()
 	}
 	if h.cfg.validator != nil && !h.cfg.observeOnly && reject(w, st, h.cfg.realm) {
+		// The mux never sees a refused request; look its route up so that
+		// otelhttp names the span after it as for any other request.
+		if mux, ok := h.next.(*http.ServeMux); ok && r.Pattern == "" {
+			_, r.Pattern = mux.Handler(r)
+		}
 		status.done()
 		return
 	}

@@ -324,6 +324,13 @@ func TestHandlerKeepsRoutePattern(t *testing.T) {
 	h := newHarness(t)
 	serve(NewHandler(dataMux(h.tp), "api", h.opts()...), bearer(get("/api/data/x-1"), "tok"))
 	h.span(t, "GET /api/data/{id}")
+
+	// A refused request never reaches the mux; its span is named after the
+	// route all the same.
+	h2 := newHarness(t)
+	res := serve(NewHandler(dataMux(h2.tp), "api", h2.opts(WithValidator(testValidator))...), get("/api/data/x-1"))
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+	h2.span(t, "GET /api/data/{id}")
 }
 
 func TestHandlerWarnsWithoutProcessor(t *testing.T) {
