@@ -52,13 +52,21 @@ func TestMiddlewareNeverRecordsCredentials(t *testing.T) {
 			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
 		}(),
-		func() *http.Request { r := get("/api/data/alice-1"); r.Header.Set("Authorization", "Basic "+basic); return r }(),
+		func() *http.Request {
+			r := get("/api/data/alice-1")
+			r.Header.Set("Authorization", "Basic "+basic)
+			return r
+		}(),
 		func() *http.Request {
 			r := bearer(get("/api/data/alice-1"), dup)
 			r.Header.Add("Authorization", "Bearer "+dup)
 			return r
 		}(),
-		func() *http.Request { r := get("/api/data/alice-1"); r.Header.Set("Authorization", "Bearer "+bad+" x"); return r }(),
+		func() *http.Request {
+			r := get("/api/data/alice-1")
+			r.Header.Set("Authorization", "Bearer "+bad+" x")
+			return r
+		}(),
 	}
 	for _, r := range reqs {
 		serve(handler, r)
