@@ -123,6 +123,7 @@ collector_regen() {
 	(cd "${TOOLS_DIR}/collector" &&
 		GONOSUMDB="${GONOSUMDB:-go.opentelemetry.io/collector,github.com/open-telemetry/opentelemetry-collector-contrib}" \
 			"$builder" --config manifest.yaml --skip-compilation --skip-strict-versioning=false)
+	gofmt -w "${TOOLS_DIR}/collector/otelcol"/*.go # ocb's output is not gofmt-clean
 	log "done; review and commit tools/collector/otelcol (go.mod, go.sum, *.go)"
 }
 
