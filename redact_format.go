@@ -1,0 +1,167 @@
+package otelbearer
+
+import "strings"
+
+// Credential formats and the byte classes the value rules use.
+
+func redactB64URL(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
+}
+func redactJWTChar(c byte) bool { return redactB64URL(c) || c == '.' || c == '=' }
+func redactAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+func redactUpperDigit(c byte) bool      { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func redactAlnumUnderscore(c byte) bool { return redactAlnum(c) || c == '_' }
+
+// redactFormat handles well-known credential formats (compare dd-trace-go's
+// default obfuscation and GitHub secret scanning) and PEM private keys. i is
+// a trigger byte inside the format's prefix. Minimum lengths are below the
+// full lengths, so that a value cut by an attribute length limit still
+// loses its secret.
+func redactFormat(sc *redactScanner, s string, i int) int {
+	var (
+		st, plen, min int
+		class         func(byte) bool
+	)
+	switch c := s[i]; {
+	case c == 'J': // JWT / JWS / JWE, whole or cut: eyJ + 8 base64url onward
+		if i < 2 || s[i-2] != 'e' || s[i-1] != 'y' {
+			return -1
+		}
+		st, plen, min, class = i-2, 3, 8, redactJWTChar
+	case c == 'A':
+		if i+4 > len(s) {
+			return -1
+		}
+		switch s[i : i+4] {
+		case "AKIA", "ASIA", "AIDA", "AROA", "AGPA", "ANPA": // AWS key ids
+			st, plen, min, class = i, 4, 12, redactUpperDigit
+		case "AIza": // Google API key
+			st, plen, min, class = i, 4, 20, redactB64URL
+		default:
+			return -1
+		}
+	case c == '_':
+		switch {
+		case i >= 3 && s[i-3] == 'g' && s[i-2] == 'h' && strings.IndexByte("pousr", s[i-1]) >= 0: // GitHub
+			st, plen, min, class = i-3, 4, 20, redactAlnum
+		case i >= 6 && s[i-6:i] == "github" && strings.HasPrefix(s[i:], "_pat_"):
+			st, plen, min, class = i-6, 11, 20, redactAlnumUnderscore
+		case i >= 2 && (s[i-2:i] == "sk" || s[i-2:i] == "rk") &&
+			(strings.HasPrefix(s[i:], "_live_") || strings.HasPrefix(s[i:], "_test_")): // Stripe
+			st, plen, min, class = i-2, 8, 10, redactAlnum
+		default:
+			return -1
+		}
+	case c == '-':
+		switch {
+		case strings.HasPrefix(s[i:], "-----BEGIN"):
+			return redactPEM(sc, s, i)
+		case i >= 4 && s[i-4:i-1] == "xox" && strings.IndexByte("abprso", s[i-1]) >= 0: // Slack
+			st, plen, min, class = i-4, 5, 10, redactB64URL
+		case i >= 5 && s[i-5:i] == "glpat": // GitLab
+			st, plen, min, class = i-5, 6, 20, redactB64URL
+		case i >= 2 && s[i-2:i] == "sk" && (i == 2 || !redactAlnum(s[i-3])): // OpenAI, Anthropic
+			st, plen, min, class = i-2, 3, 20, redactB64URL
+		default:
+			return -1
+		}
+	default:
+		return -1
+	}
+	e := st + plen
+	for e < len(s) && class(s[e]) {
+		e++
+	}
+	if e-st-plen < min {
+		return -1
+	}
+	sc.add(st, e, Redacted, s)
+	return e
+}
+
+// redactPEM replaces a PEM private key block, or what is left of one cut
+// short, by Redacted. Certificates and public keys are left alone.
+func redactPEM(sc *redactScanner, s string, i int) int {
+	hdr := s[i+len("-----BEGIN"):]
+	he := strings.Index(hdr, "-----")
+	if he < 0 || !strings.Contains(hdr[:he], "PRIVATE KEY") {
+		return -1
+	}
+	rest := i + len("-----BEGIN") + he + len("-----")
+	e := len(s)
+	if j := strings.Index(s[rest:], "-----END"); j >= 0 {
+		e = rest + j + len("-----END")
+		if k := strings.Index(s[e:], "-----"); k >= 0 {
+			e += k + len("-----")
+		} else {
+			e = len(s)
+		}
+	}
+	sc.add(i, e, Redacted, s)
+	return e
+}
+
+// redactSchemePrefix returns the index after "Bearer " or "Basic " (any
+// case, any blanks) at s[j:], or j.
+func redactSchemePrefix(s string, j int) int {
+	w := j
+	for w < len(s) && w-j < 7 && redactIsLetter(s[w]) {
+		w++
+	}
+	if w == len(s) || !redactIsSpace(s[w]) || !(strings.EqualFold(s[j:w], "bearer") || strings.EqualFold(s[j:w], "basic")) {
+		return j
+	}
+	for w < len(s) && redactIsSpace(s[w]) {
+		w++
+	}
+	return w
+}
+
+// redactSchemeValue redacts an authorization-like header value, keeping a
+// scheme that is a plain token ("Bearer REDACTED", "Basic REDACTED").
+func redactSchemeValue(s string) string {
+	if s == "" {
+		return s
+	}
+	sp := strings.IndexAny(s, " \t")
+	if sp <= 0 || sp > 32 {
+		return Redacted
+	}
+	for i := 0; i < sp; i++ {
+		if !redactIsParamChar(s[i]) {
+			return Redacted
+		}
+	}
+	if s[sp+1:] == Redacted && s[sp] == ' ' {
+		return s
+	}
+	return s[:sp] + " " + Redacted
+}
+
+func redactIsHex(s string) bool {
+	if len(s) != redactFingerprintLen {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func redactIsEnum(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
