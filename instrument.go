@@ -58,7 +58,8 @@ type handler struct {
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := parseRequest(r, h.cfg.maxHeader, h.cfg.formTokens)
 	optional := h.cfg.public != nil && h.cfg.public(r)
-	st := newRequestState(h.cfg, c, optional, h.clientIP(r), methodName(r.Method), r.URL.Path)
+	_, xff := r.Header["X-Forwarded-For"]
+	st := newRequestState(h.cfg, c, optional, xff, h.clientIP(r), methodName(r.Method), r.URL.Path)
 	h.traced.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 }
 

@@ -63,7 +63,10 @@ type heapView struct {
 	upd [6]attribute.KeyValue
 }
 
-func newRequestState(cfg *config, c credential, optional bool, clientAddr, method, path string) *requestState {
+// newRequestState builds the state of one request. setClient says whether
+// the server span needs our client.address: otelhttp already records the
+// peer when there is no X-Forwarded-For to be fooled by.
+func newRequestState(cfg *config, c credential, optional, setClient bool, clientAddr, method, path string) *requestState {
 	st := &requestState{
 		cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
 		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
@@ -75,7 +78,9 @@ func newRequestState(cfg *config, c credential, optional bool, clientAddr, metho
 	st.first = authView{event: c.event, decision: AuthzNone}
 	a := st.first.appendAttrs(st.start[:0], st)
 	st.first.attrs = a
-	a = append(a, ClientAddressKey.String(clientAddr))
+	if setClient {
+		a = append(a, ClientAddressKey.String(clientAddr))
+	}
 	if c.source != "" {
 		a = append(a, TokenSourceKey.String(c.source))
 	}
