@@ -1,0 +1,280 @@
+package oidcvalidator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+
+	"github.com/otelbearer/otelbearer"
+)
+
+// RevocationFunc reports whether the token with identifier jti (empty
+// when the token has none) is revoked. A non-nil error means the answer
+// is unknown (the revocation store is unreachable); the token is then
+// neither accepted nor called invalid: Validate returns
+// [otelbearer.ErrValidatorUnavailable]. It must be safe for concurrent use.
+type RevocationFunc func(ctx context.Context, jti string) (revoked bool, err error)
+
+// Validator validates JWTs issued by an OpenID Connect provider against
+// its JWKS. It implements [otelbearer.Validator] and is safe for
+// concurrent use. Create it with [New] or [NewFromKeySet].
+type Validator struct {
+	verifier *oidc.IDTokenVerifier // nil: no key set, every token invalid
+	revoked  RevocationFunc
+	client   *http.Client
+}
+
+var _ otelbearer.Validator = (*Validator)(nil)
+
+// New discovers the provider at issuerURL (its
+// /.well-known/openid-configuration, fetched with ctx and the client of
+// [WithHTTPClient]) and returns a Validator for the tokens it issues,
+// verified with the keys of its jwks_uri. The issuer in the discovery
+// document must equal issuerURL. A discovery failure returns an error
+// wrapping the cause.
+//
+// The key set is fetched when the first token arrives and again whenever
+// a token names a key it does not hold; ctx bounds discovery only.
+func New(ctx context.Context, issuerURL string, opts ...Option) (*Validator, error) {
+	c := newConfig(opts)
+	if c.client != nil {
+		ctx = oidc.ClientContext(ctx, c.client)
+	}
+	p, err := oidc.NewProvider(ctx, issuerURL)
+	if err != nil {
+		return nil, fmt.Errorf("oidcvalidator: discovering %q: %w", issuerURL, err)
+	}
+	var meta struct {
+		JWKSURI string   `json:"jwks_uri"`
+		Algs    []string `json:"id_token_signing_alg_values_supported"`
+	}
+	if err := p.Claims(&meta); err != nil {
+		return nil, fmt.Errorf("oidcvalidator: discovering %q: %w", issuerURL, err)
+	}
+	if meta.JWKSURI == "" {
+		return nil, fmt.Errorf("oidcvalidator: discovering %q: no jwks_uri", issuerURL)
+	}
+	if !c.algsSet {
+		// As Provider.Verifier does: the advertised algorithms go-oidc
+		// supports; none leaves go-oidc's default, RS256.
+		c.algs = slices.DeleteFunc(meta.Algs, func(a string) bool { return !slices.Contains(supportedAlgs, a) })
+	}
+	// Keys are fetched in the background with this context, not with ctx
+	// (as Provider.Verifier does): a deadline or span in ctx must not
+	// outlive construction.
+	ksCtx := context.Background()
+	if c.client != nil {
+		ksCtx = oidc.ClientContext(ksCtx, c.client)
+	}
+	return newValidator(issuerURL, oidc.NewRemoteKeySet(ksCtx, meta.JWKSURI), c), nil
+}
+
+// NewFromKeySet returns a Validator for tokens issued by issuer and
+// signed with a key of keySet, without discovery: keySet is an
+// [oidc.NewRemoteKeySet] for a known jwks_uri or an [oidc.StaticKeySet].
+// Without [WithSupportedAlgs] it accepts RS256 only. A nil keySet makes
+// every token invalid.
+//
+// A keySet of another type can report that it could not fetch its keys
+// (rather than that the signature is wrong) by returning an error that
+// wraps [otelbearer.ErrValidatorUnavailable]; Validate then returns
+// ErrValidatorUnavailable.
+func NewFromKeySet(issuer string, keySet oidc.KeySet, opts ...Option) *Validator {
+	return newValidator(issuer, keySet, newConfig(opts))
+}
+
+func newValidator(issuer string, ks oidc.KeySet, c config) *Validator {
+	v := &Validator{revoked: c.revoked, client: c.client}
+	if ks != nil {
+		v.verifier = oidc.NewVerifier(issuer, keySet{ks}, c.oidcConfig())
+	}
+	return v
+}
+
+// Validate verifies token and returns its claims. See the package
+// documentation for the checks and the errors.
+func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Claims, error) {
+	if v.verifier == nil {
+		return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: no key set", otelbearer.ErrTokenInvalid)
+	}
+	if v.client != nil {
+		ctx = oidc.ClientContext(ctx, v.client)
+	}
+	var fetchErr error
+	idt, err := v.verifier.Verify(context.WithValue(ctx, fetchErrKey{}, &fetchErr), token)
+	if err != nil {
+		var expired *oidc.TokenExpiredError
+		switch {
+		case fetchErr != nil:
+			return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: key set: %w",
+				otelbearer.ErrValidatorUnavailable, fetchErr)
+		case errors.As(err, &expired):
+			return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenExpired, err)
+		}
+		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
+	}
+	claims, err := claimsOf(idt)
+	if err != nil {
+		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
+	}
+	if v.revoked != nil {
+		revoked, err := v.revoked(ctx, claims.TokenID)
+		if err != nil {
+			return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: revocation check: %w",
+				otelbearer.ErrValidatorUnavailable, err)
+		}
+		if revoked {
+			return otelbearer.Claims{}, otelbearer.ErrTokenRevoked
+		}
+	}
+	return claims, nil
+}
+
+// supportedAlgs are the signing algorithms go-oidc verifies.
+var supportedAlgs = []string{
+	oidc.RS256, oidc.RS384, oidc.RS512,
+	oidc.ES256, oidc.ES384, oidc.ES512,
+	oidc.PS256, oidc.PS384, oidc.PS512,
+	oidc.EdDSA,
+}
+
+// fetchErrKey keys the *error in which keySet records a failure to fetch
+// keys. go-oidc formats the key set's error with %v into the error Verify
+// returns, so the cause cannot be found with errors.Is / errors.As there;
+// the context of Verify reaches the key set and carries it back instead.
+type fetchErrKey struct{}
+
+// keySet wraps the KeySet of the verifier to tell "could not fetch the
+// keys" from "signature invalid".
+type keySet struct{ oidc.KeySet }
+
+func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error) {
+	payload, err := k.KeySet.VerifySignature(ctx, jwt)
+	if err != nil && couldNotFetch(k.KeySet, err) {
+		if p, ok := ctx.Value(fetchErrKey{}).(*error); ok {
+			*p = err
+		}
+	}
+	return payload, err
+}
+
+// couldNotFetch reports whether err from ks means the keys were
+// unavailable rather than the signature wrong. In go-oidc v3.21.0
+// (jwks.go, RemoteKeySet.verify) the only error that wraps a cause is
+// "fetching keys %w": a network error, a non-200 answer or an
+// undecodable JWKS from the jwks_uri, or the request's context ending
+// while waiting for the fetch. A signature no key verifies is a plain
+// errors.New.
+func couldNotFetch(ks oidc.KeySet, err error) bool {
+	if errors.Is(err, otelbearer.ErrValidatorUnavailable) ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	_, remote := ks.(*oidc.RemoteKeySet)
+	return remote && errors.Unwrap(err) != nil
+}
+
+// extraClaims are the claims Validate reads beyond those of oidc.IDToken.
+type extraClaims struct {
+	JTI      string          `json:"jti"`
+	ClientID string          `json:"client_id"`
+	AZP      string          `json:"azp"`
+	Scope    json.RawMessage `json:"scope"`
+	SCP      json.RawMessage `json:"scp"`
+}
+
+// claimsOf maps the verified token's claims. A claim of the wrong type
+// makes the token invalid rather than silently empty.
+func claimsOf(idt *oidc.IDToken) (otelbearer.Claims, error) {
+	var x extraClaims
+	if err := idt.Claims(&x); err != nil {
+		return otelbearer.Claims{}, fmt.Errorf("oidcvalidator: claims: %w", err)
+	}
+	c := otelbearer.Claims{
+		Subject:   idt.Subject,
+		TokenID:   x.JTI,
+		ClientID:  x.ClientID,
+		Issuer:    idt.Issuer,
+		ExpiresAt: idt.Expiry,
+	}
+	if c.ClientID == "" {
+		c.ClientID = x.AZP
+	}
+	var err error
+	if c.Scopes, err = scopesClaim(x.Scope, "scope"); err != nil || c.Scopes != nil {
+		return c, err
+	}
+	c.Scopes, err = scopesClaim(x.SCP, "scp")
+	return c, err
+}
+
+// scopesClaim reads a space-separated string or an array of strings.
+func scopesClaim(raw json.RawMessage, name string) ([]string, error) {
+	var v any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return nil, fmt.Errorf("oidcvalidator: claim %s: %w", name, err)
+		}
+	}
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case string:
+		return strings.Fields(v), nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				return nil, fmt.Errorf("oidcvalidator: claim %s has a non-string member", name)
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("oidcvalidator: claim %s is neither a string nor an array", name)
+}
+
+// config holds what the options set.
+type config struct {
+	clientID string
+	algs     []string
+	algsSet  bool
+	revoked  RevocationFunc
+	now      func() time.Time
+	client   *http.Client
+}
+
+func newConfig(opts []Option) config {
+	var c config
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&c)
+		}
+	}
+	return c
+}
+
+func (c config) oidcConfig() *oidc.Config {
+	oc := &oidc.Config{
+		ClientID:          c.clientID,
+		SkipClientIDCheck: c.clientID == "",
+		Now:               c.now,
+	}
+	oc.SupportedSigningAlgs = slices.DeleteFunc(slices.Clone(c.algs), func(a string) bool {
+		return strings.EqualFold(a, "none")
+	})
+	if c.algsSet && len(oc.SupportedSigningAlgs) == 0 {
+		// An empty list would make go-oidc fall back to RS256; keep the
+		// validator closed instead.
+		oc.SupportedSigningAlgs = []string{"invalid: no algorithm allowed"}
+	}
+	return oc
+}
