@@ -80,6 +80,14 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 		warnNotStamped.Do(func() { otel.Handle(errNotStamped) })
 		span.SetAttributes(st.serverStartAttrs()...)
 	}
+	// The audit record is emitted however the request ends, a panicking
+	// validator or handler included.
+	var status *statusRecorder
+	if st.auditEnabled(ctx) {
+		status = &statusRecorder{}
+		w = status.wrap(w)
+		defer func() { st.emitAuthn(ctx, status.final()) }()
+	}
 	if st.token != "" && h.cfg.validator != nil {
 		claims, err := h.cfg.validator.Validate(ctx, st.token)
 		if err != nil {
@@ -90,12 +98,6 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	}
 	st.token = ""
 
-	var status *statusRecorder
-	if st.auditEnabled(ctx) {
-		status = &statusRecorder{}
-		w = status.wrap(w)
-		defer func() { st.emitAuthn(ctx, status.final()) }()
-	}
 	if h.cfg.validator != nil && !h.cfg.observeOnly && reject(w, st, h.cfg.realm) {
 		// The mux never sees a refused request; look its route up so that
 		// otelhttp names the span after it as for any other request.
