@@ -11,6 +11,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/otelbearer/otelbearer"
+	"github.com/otelbearer/otelbearer/internal/claimset"
 )
 
 // DefaultMethods are the signing algorithms [New] accepts without
@@ -139,23 +140,11 @@ func stringClaim(mc jwt.MapClaims, name string) (string, error) {
 
 // scopesClaim reads a space-separated string or an array of strings.
 func scopesClaim(mc jwt.MapClaims, name string) ([]string, error) {
-	switch v := mc[name].(type) {
-	case nil:
-		return nil, nil
-	case string:
-		return strings.Fields(v), nil
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("jwtvalidator: claim %s has a non-string member", name)
-			}
-			out = append(out, s)
-		}
-		return out, nil
+	s, err := claimset.Scopes(name, mc[name])
+	if err != nil {
+		return nil, fmt.Errorf("jwtvalidator: %w", err)
 	}
-	return nil, fmt.Errorf("jwtvalidator: claim %s is neither a string nor an array", name)
+	return s, nil
 }
 
 // config holds what the options set.

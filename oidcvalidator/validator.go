@@ -13,6 +13,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"github.com/otelbearer/otelbearer"
+	"github.com/otelbearer/otelbearer/internal/claimset"
 )
 
 // RevocationFunc reports whether the token with identifier jti (empty
@@ -223,23 +224,11 @@ func scopesClaim(raw json.RawMessage, name string) ([]string, error) {
 			return nil, fmt.Errorf("oidcvalidator: claim %s: %w", name, err)
 		}
 	}
-	switch v := v.(type) {
-	case nil:
-		return nil, nil
-	case string:
-		return strings.Fields(v), nil
-	case []any:
-		out := make([]string, 0, len(v))
-		for _, e := range v {
-			s, ok := e.(string)
-			if !ok {
-				return nil, fmt.Errorf("oidcvalidator: claim %s has a non-string member", name)
-			}
-			out = append(out, s)
-		}
-		return out, nil
+	s, err := claimset.Scopes(name, v)
+	if err != nil {
+		return nil, fmt.Errorf("oidcvalidator: %w", err)
 	}
-	return nil, fmt.Errorf("oidcvalidator: claim %s is neither a string nor an array", name)
+	return s, nil
 }
 
 // config holds what the options set.
