@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -39,10 +40,7 @@ func base(d time.Duration) jwt.MapClaims {
 }
 
 func with(m jwt.MapClaims, k string, v any) jwt.MapClaims {
-	out := jwt.MapClaims{}
-	for kk, vv := range m {
-		out[kk] = vv
-	}
+	out := maps.Clone(m)
 	if v == nil {
 		delete(out, k)
 	} else {

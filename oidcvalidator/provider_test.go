@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"maps"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -112,10 +113,7 @@ func claims(issuer string, d time.Duration) jwt.MapClaims {
 }
 
 func with(m jwt.MapClaims, k string, v any) jwt.MapClaims {
-	out := jwt.MapClaims{}
-	for kk, vv := range m {
-		out[kk] = vv
-	}
+	out := maps.Clone(m)
 	if v == nil {
 		delete(out, k)
 	} else {

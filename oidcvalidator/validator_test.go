@@ -210,12 +210,30 @@ func TestCachedKeysOutlastOutage(t *testing.T) {
 	_, err = v.Validate(t.Context(), good)
 	require.NoError(t, err, "cached key")
 	forged := sign(t, otherKey, kid, claims(p.issuer(), time.Hour))
-	c, err := v.Validate(t.Context(), forged)
+	c, err := validateWithFreshFetch(t, p, v, forged)
 	checkErr(t, forged, c, err, otelbearer.ErrValidatorUnavailable)
 
 	p.jwksStatus.Store(0)
-	c, err = v.Validate(t.Context(), forged)
+	c, err = validateWithFreshFetch(t, p, v, forged)
 	checkErr(t, forged, c, err, otelbearer.ErrTokenInvalid)
+}
+
+// validateWithFreshFetch validates tok until a call has made the provider
+// serve a JWKS request, and returns that call's result. go-oidc shares one
+// JWKS fetch among callers and lets go of it only just after it completed,
+// so a call right after a fetch may still receive that fetch's outcome.
+func validateWithFreshFetch(t *testing.T, p *provider, v *oidcvalidator.Validator, tok string) (otelbearer.Claims, error) {
+	t.Helper()
+	for range 200 {
+		hits := p.jwksHits.Load()
+		c, err := v.Validate(t.Context(), tok)
+		if p.jwksHits.Load() > hits {
+			return c, err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatal("no JWKS fetch reached the provider")
+	return otelbearer.Claims{}, nil
 }
 
 // A request whose context ends while the key fetch is under way could not
