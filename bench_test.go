@@ -17,7 +17,7 @@ type discard struct{}
 func (discard) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discard) Shutdown(context.Context) error                             { return nil }
 
-// benchProvider is the baseline of DECISIONS.md: AlwaysSample, our span
+// benchProvider is the benchmark baseline: AlwaysSample, our span
 // processors, a batch processor to a discarding exporter.
 func benchProvider(b *testing.B) *sdktrace.TracerProvider {
 	r, err := NewRedactor()

@@ -50,8 +50,8 @@ type record struct {
 }
 
 // data serves GET /api/data/{id}. Resource ids are "<owner>-<n>"; only
-// the owner may read one (the seeds' broken-object-level-authorization
-// check).
+// the owner may read one (the check whose absence is broken object-level
+// authorization).
 func (a *app) data(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id := r.PathValue("id")
