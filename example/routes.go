@@ -67,7 +67,7 @@ func (a *app) data(w http.ResponseWriter, r *http.Request) {
 	}
 	if rec.Owner != claims.Subject {
 		otelbearer.Deny(ctx, "not_owner", id)
-		// The seeds' classic mistake: dumping the request headers while
+		// The classic Django/Flask mistake: dumping the request headers while
 		// investigating a denial. logbridge redacts the Authorization
 		// header to "Bearer REDACTED" before the record leaves the process.
 		a.log.WarnContext(ctx, "access denied", "id", id, "headers", r.Header)
