@@ -67,6 +67,9 @@ func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Clai
 	if v.keyFunc == nil {
 		return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: no key function", otelbearer.ErrTokenInvalid)
 	}
+	if err := claimset.CheckCompact(token); err != nil {
+		return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: %w", otelbearer.ErrTokenInvalid, err)
+	}
 	mc := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, mc, v.keyFunc); err != nil {
 		if errors.Is(err, jwt.ErrTokenExpired) {
@@ -177,7 +180,11 @@ func (c config) parserOptions() []jwt.ParserOption {
 		// knows; keep the validator closed instead.
 		methods = []string{"invalid: no algorithm allowed"}
 	}
-	po := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(c.leeway)}
+	// Strict decoding refuses non-zero unused bits in a segment's last
+	// character; without WithPaddingAllowed, '=' padding is refused too.
+	// Validate checks the canonical form first anyway (line breaks,
+	// which even strict decoding skips).
+	po := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(c.leeway), jwt.WithStrictDecoding()}
 	if !c.expOptional {
 		po = append(po, jwt.WithExpirationRequired())
 	}
