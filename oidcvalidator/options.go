@@ -43,14 +43,28 @@ func WithRevocation(fn RevocationFunc) Option {
 	return optionFunc(func(c *config) { c.revoked = fn })
 }
 
-// WithNow sets the clock used for exp and nbf (for tests). A nil now
-// keeps time.Now.
+// WithNow sets the clock used for exp and nbf and for the JWKS refresh
+// interval (for tests). A nil now keeps time.Now.
 func WithNow(now func() time.Time) Option {
 	return optionFunc(func(c *config) { c.now = now })
 }
 
+// WithJWKSRefreshInterval sets the shortest time between two JWKS fetches
+// of [New] and [NewFromJWKS] that tokens naming a key not held trigger
+// (default [DefaultJWKSRefreshInterval], one minute). Between them, such a
+// token is invalid if the last fetch succeeded and unverifiable
+// (otelbearer.ErrValidatorUnavailable) if it failed; after a failed fetch
+// the next may start [MinJWKSRefreshInterval] (10 s) later. A shorter
+// interval picks up a key the provider rotated in sooner after a burst of
+// unknown kids, a longer one fetches less under such a burst. Values
+// below MinJWKSRefreshInterval are raised to it; 0 keeps the default.
+// [NewFromKeySet] ignores it.
+func WithJWKSRefreshInterval(d time.Duration) Option {
+	return optionFunc(func(c *config) { c.jwksInterval = d })
+}
+
 // WithHTTPClient sets the HTTP client for OpenID Connect discovery and
-// for JWKS fetches of the key set [New] creates. Pass an otelhttp- or
+// for the JWKS fetches of [New] and [NewFromJWKS]. Pass an otelhttp- or
 // [otelbearer.NewTransport]-instrumented client to see these requests as
 // client spans (see the package documentation for which trace they join).
 // With [NewFromKeySet] the client is offered to the key set through the

@@ -196,44 +196,49 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// Keys already fetched keep working while the JWKS endpoint is down; a
-// signature they do not verify needs a fetch, which then fails.
+// Keys already fetched keep working while the JWKS endpoint is down, and
+// a token naming one of them with a bad signature stays invalid. A token
+// naming a key not held needs a fetch: while the endpoint is down it
+// cannot be decided, and each call that starts a fetch gets that fetch's
+// own outcome (never the previous one's).
 func TestCachedKeysOutlastOutage(t *testing.T) {
 	p := newProvider(t)
-	v, err := oidcvalidator.New(t.Context(), p.issuer())
-	require.NoError(t, err)
+	c := newClock()
+	v := validated(t, p, c)
 	good := sign(t, providerKey, kid, claims(p.issuer(), time.Hour))
-	_, err = v.Validate(t.Context(), good)
-	require.NoError(t, err)
-
-	p.jwksStatus.Store(http.StatusServiceUnavailable)
-	_, err = v.Validate(t.Context(), good)
-	require.NoError(t, err, "cached key")
 	forged := sign(t, otherKey, kid, claims(p.issuer(), time.Hour))
-	c, err := validateWithFreshFetch(t, p, v, forged)
-	checkErr(t, forged, c, err, otelbearer.ErrValidatorUnavailable)
+	newKid := sign(t, otherKey, "k2", claims(p.issuer(), time.Hour))
 
-	p.jwksStatus.Store(0)
-	c, err = validateWithFreshFetch(t, p, v, forged)
-	checkErr(t, forged, c, err, otelbearer.ErrTokenInvalid)
-}
-
-// validateWithFreshFetch validates tok until a call has made the provider
-// serve a JWKS request, and returns that call's result. go-oidc shares one
-// JWKS fetch among callers and lets go of it only just after it completed,
-// so a call right after a fetch may still receive that fetch's outcome.
-func validateWithFreshFetch(t *testing.T, p *provider, v *oidcvalidator.Validator, tok string) (otelbearer.Claims, error) {
-	t.Helper()
-	for range 200 {
-		hits := p.jwksHits.Load()
-		c, err := v.Validate(t.Context(), tok)
-		if p.jwksHits.Load() > hits {
-			return c, err
-		}
-		time.Sleep(5 * time.Millisecond)
+	steps := []struct {
+		name    string
+		status  int32 // JWKS status from this step on; 0: serving
+		advance time.Duration
+		tok     string
+		want    error // nil: valid
+		fetches int32 // JWKS requests the step makes
+	}{
+		{"cached key while down", http.StatusServiceUnavailable, refresh, good, nil, 0},
+		{"held kid, bad signature, while down", http.StatusServiceUnavailable, 0, forged, otelbearer.ErrTokenInvalid, 0},
+		{"new kid while down", http.StatusServiceUnavailable, 0, newKid, otelbearer.ErrValidatorUnavailable, 1},
+		{"new kid, failure retried only after 10 s", http.StatusServiceUnavailable, 5 * time.Second, newKid, otelbearer.ErrValidatorUnavailable, 0},
+		{"new kid, endpoint back, within 10 s", 0, 4 * time.Second, newKid, otelbearer.ErrValidatorUnavailable, 0},
+		{"new kid, endpoint back, retry", 0, time.Second, newKid, otelbearer.ErrTokenInvalid, 1},
+		{"new kid, endpoint down again, within interval", http.StatusServiceUnavailable, 10 * time.Second, newKid, otelbearer.ErrTokenInvalid, 0},
+		{"new kid, endpoint down again, after interval", http.StatusServiceUnavailable, refresh, newKid, otelbearer.ErrValidatorUnavailable, 1},
+		{"cached key still works", http.StatusServiceUnavailable, 0, good, nil, 0},
 	}
-	t.Fatal("no JWKS fetch reached the provider")
-	return otelbearer.Claims{}, nil
+	for _, s := range steps {
+		p.jwksStatus.Store(s.status)
+		c.Advance(s.advance)
+		hits := p.jwksHits.Load()
+		got, err := v.Validate(t.Context(), s.tok)
+		assert.Equal(t, s.fetches, p.jwksHits.Load()-hits, "%s: JWKS fetches", s.name)
+		if s.want == nil {
+			require.NoError(t, err, s.name)
+			continue
+		}
+		checkErr(t, s.tok, got, err, s.want)
+	}
 }
 
 // A request whose context ends while the key fetch is under way could not
@@ -241,7 +246,7 @@ func validateWithFreshFetch(t *testing.T, p *provider, v *oidcvalidator.Validato
 func TestContextEndsDuringFetch(t *testing.T) {
 	p := newProvider(t)
 	release := make(chan struct{})
-	p.block = release
+	p.block.Store(&release)
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
 	v, err := oidcvalidator.New(t.Context(), p.issuer())
