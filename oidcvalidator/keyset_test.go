@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/otelbearer/otelbearer"
 	"github.com/otelbearer/otelbearer/oidcvalidator"
@@ -160,4 +162,107 @@ func TestConcurrentUnknownKidsShareOneFetch(t *testing.T) {
 		assert.ErrorIs(t, err, otelbearer.ErrTokenInvalid)
 	}
 	assert.Equal(t, int32(2), p.jwksHits.Load())
+}
+
+// WithJWKSRefreshInterval sets the interval between fetches for kids not
+// held, with a floor of 10 s.
+func TestJWKSRefreshInterval(t *testing.T) {
+	tests := []struct {
+		name     string
+		interval time.Duration
+		steps    []time.Duration // clock advance before each unknown-kid token
+		fetches  []int32         // JWKS fetches each token makes
+	}{
+		{"default one minute", 0, []time.Duration{59 * time.Second, time.Second}, []int32{0, 1}},
+		{"five minutes", 5 * time.Minute, []time.Duration{time.Minute, 3 * time.Minute, time.Minute}, []int32{0, 0, 1}},
+		{"below the floor", time.Second, []time.Duration{5 * time.Second, 5 * time.Second, 5 * time.Second}, []int32{0, 1, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t)
+			c := newClock()
+			v, err := oidcvalidator.New(t.Context(), p.issuer(), oidcvalidator.WithNow(c.Now),
+				oidcvalidator.WithJWKSRefreshInterval(tt.interval))
+			require.NoError(t, err)
+			_, err = v.Validate(t.Context(), sign(t, providerKey, kid, claims(p.issuer(), time.Hour)))
+			require.NoError(t, err)
+			for i, d := range tt.steps {
+				c.Advance(d)
+				hits := p.jwksHits.Load()
+				tok := sign(t, otherKey, fmt.Sprint("kid-", i), claims(p.issuer(), time.Hour))
+				got, err := v.Validate(t.Context(), tok)
+				checkErr(t, tok, got, err, otelbearer.ErrTokenInvalid)
+				assert.Equal(t, tt.fetches[i], p.jwksHits.Load()-hits, "step %d", i)
+			}
+		})
+	}
+}
+
+// The JWKS document: keys the verifier cannot use are skipped (the others
+// still work); a document that is not a JWK Set, or too large, is a
+// failed fetch.
+func TestJWKSDocument(t *testing.T) {
+	good := string(jwksJSON(&providerKey.PublicKey, kid))
+	withExtra := `{"keys":[` +
+		`{"kty":"EC","crv":"secp256k1","alg":"ES256K","kid":"x1","x":"AA","y":"AA"},` +
+		`{"kty":"OKP","crv":"Ed448","kid":"x2","x":"AA"},` +
+		good[len(`{"keys":[`):]
+	tests := []struct {
+		name string
+		body string
+		want error // nil: valid
+	}{
+		{"plain", good, nil},
+		{"unusable keys skipped", withExtra, nil},
+		{"no keys", `{"keys":[]}`, otelbearer.ErrTokenInvalid},
+		{"not JSON", "<html>", otelbearer.ErrValidatorUnavailable},
+		{"malformed key", `{"keys":[{"kty":"RSA","kid":"k1","n":1}]}`, otelbearer.ErrValidatorUnavailable},
+		{"too large", `{"keys":[],"pad":"` + strings.Repeat("a", 1<<20) + `"}`, otelbearer.ErrValidatorUnavailable},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newProvider(t)
+			p.jwksBody.Store(&tt.body)
+			v := oidcvalidator.NewFromJWKS(p.issuer(), p.issuer()+"/keys")
+			tok := sign(t, providerKey, kid, claims(p.issuer(), time.Hour))
+			got, err := v.Validate(t.Context(), tok)
+			if tt.want == nil {
+				require.NoError(t, err)
+				return
+			}
+			checkErr(t, tok, got, err, tt.want)
+		})
+	}
+}
+
+// traceTransport records the trace ID of each request's context.
+type traceTransport struct {
+	mu  sync.Mutex
+	ids []trace.TraceID
+}
+
+func (tt *traceTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	tt.mu.Lock()
+	tt.ids = append(tt.ids, trace.SpanContextFromContext(r.Context()).TraceID())
+	tt.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// A JWKS fetch runs with the values of the context of the request that
+// started it, so an instrumented client's span joins that trace; the
+// fetch still completes when that request is canceled.
+func TestJWKSFetchJoinsTrace(t *testing.T) {
+	p := newProvider(t)
+	tt := &traceTransport{}
+	v := oidcvalidator.NewFromJWKS(p.issuer(), p.issuer()+"/keys",
+		oidcvalidator.WithHTTPClient(&http.Client{Transport: tt}))
+	sc := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1, 2, 3}, SpanID: trace.SpanID{4}, TraceFlags: trace.FlagsSampled,
+	})
+	ctx := trace.ContextWithSpanContext(t.Context(), sc)
+	_, err := v.Validate(ctx, sign(t, providerKey, kid, claims(p.issuer(), time.Hour)))
+	require.NoError(t, err)
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
+	assert.Equal(t, []trace.TraceID{sc.TraceID()}, tt.ids)
 }

@@ -81,6 +81,15 @@ func TestValidate(t *testing.T) {
 		{name: "valid, remote key set", v: func(t *testing.T, p *provider) *oidcvalidator.Validator {
 			return oidcvalidator.NewFromKeySet(p.issuer(), oidc.NewRemoteKeySet(t.Context(), p.issuer()+"/keys"))
 		}, token: valid},
+		{name: "valid, JWKS URL", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
+			return oidcvalidator.NewFromJWKS(p.issuer(), p.issuer()+"/keys")
+		}, token: valid},
+		{name: "JWKS URL down", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
+			return oidcvalidator.NewFromJWKS(p.issuer(), p.issuer()+"/keys")
+		}, down: func(p *provider) { p.srv.Close() }, token: valid, want: otelbearer.ErrValidatorUnavailable},
+		{name: "JWKS URL unusable", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
+			return oidcvalidator.NewFromJWKS(p.issuer(), "://no-url")
+		}, token: valid, want: otelbearer.ErrValidatorUnavailable},
 		{name: "valid, static key set", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
 			return oidcvalidator.NewFromKeySet(p.issuer(), &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{&providerKey.PublicKey}})
 		}, token: valid},
