@@ -4,7 +4,7 @@
 // # What it checks
 //
 //   - The signature, with the key a [jwt.Keyfunc] returns, and only with the
-//     algorithms allowed by [WithValidMethods] (default: the asymmetric
+//     algorithms allowed by [WithAlgorithms] (default: the asymmetric
 //     RS*, PS*, ES* and EdDSA algorithms; [NewHMAC] allows HS256, HS384 and
 //     HS512). "none" is never accepted, whatever the options say.
 //   - exp (required unless [WithoutExpirationRequired]), nbf, and, when set,

@@ -15,7 +15,7 @@ import (
 )
 
 // DefaultMethods are the signing algorithms [New] accepts without
-// [WithValidMethods]: asymmetric ones only, so a public key can never be
+// [WithAlgorithms]: asymmetric ones only, so a public key can never be
 // used as an HMAC secret (algorithm confusion).
 var DefaultMethods = []string{
 	"RS256", "RS384", "RS512",
@@ -45,7 +45,7 @@ type Validator struct {
 var _ otelbearer.Validator = (*Validator)(nil)
 
 // New returns a Validator that verifies signatures with the key keyFunc
-// returns for a token (see [jwt.Keyfunc]). Without [WithValidMethods] it
+// returns for a token (see [jwt.Keyfunc]). Without [WithAlgorithms] it
 // accepts only [DefaultMethods]. A nil keyFunc makes every token invalid.
 func New(keyFunc jwt.Keyfunc, opts ...Option) *Validator {
 	c := newConfig(DefaultMethods, opts)
@@ -53,7 +53,7 @@ func New(keyFunc jwt.Keyfunc, opts ...Option) *Validator {
 }
 
 // NewHMAC returns a Validator for tokens signed with the shared secret
-// key by HS256, HS384 or HS512 (unless [WithValidMethods] narrows them).
+// key by HS256, HS384 or HS512 (unless [WithAlgorithms] narrows them).
 // The key is copied.
 func NewHMAC(key []byte, opts ...Option) *Validator {
 	k := slices.Clone(key)

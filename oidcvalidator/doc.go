@@ -22,7 +22,7 @@
 // # What it checks
 //
 //   - The signature, with a key of the provider's JWKS (see "Keys"
-//     below), and only with the algorithms of [WithSupportedAlgs]
+//     below), and only with the algorithms of [WithAlgorithms]
 //     (default: those the provider advertises; RS256 for [NewFromJWKS]
 //     and [NewFromKeySet]). "none" is never accepted.
 //   - The token's spelling: a JWS in compact serialization whose three

@@ -112,12 +112,15 @@ func (k *jwksKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 			return nil, errBadSignature
 		}
 	}
-	if err := k.refresh(ctx, gen); err != nil {
-		return nil, err
-	}
+	// Look again even when the refresh failed: a fetch that completed
+	// meanwhile may have brought the key.
+	refreshErr := k.refresh(ctx, gen)
 	keys, _ = k.keysFor(kid)
 	if payload, ok := verifyWith(jws, keys); ok {
 		return payload, nil
+	}
+	if refreshErr != nil {
+		return nil, refreshErr
 	}
 	return nil, errNoKey
 }

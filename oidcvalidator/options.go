@@ -13,27 +13,35 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// WithAudience requires the aud claim to contain clientID (the client ID
-// or resource identifier the provider puts in tokens meant for this API).
+// WithAudience requires the aud claim to contain at least one of aud
+// (the client ID or resource identifier the provider puts in tokens
+// meant for this API).
 //
-// Without it, or with an empty clientID, the audience is not checked at
+// Without it, or with no non-empty aud, the audience is not checked at
 // all and any token the issuer signed for any client is accepted: a
 // token obtained by another application of the same provider would then
 // work against this API. Set it unless every token of the issuer is
 // meant for this API.
-func WithAudience(clientID string) Option {
-	return optionFunc(func(c *config) { c.clientID = clientID })
+func WithAudience(aud ...string) Option {
+	a := slices.DeleteFunc(slices.Clone(aud), func(s string) bool { return s == "" })
+	return optionFunc(func(c *config) { c.audience = a })
 }
 
-// WithSupportedAlgs sets the signing algorithms ("RS256", "ES256", …) a
-// token may use, replacing the default: with [New], the algorithms the
-// provider advertises in its discovery document (RS256 when it lists
-// none that go-oidc supports); with [NewFromKeySet], RS256. "none" is
-// dropped from the list; an empty list accepts no token at all.
-func WithSupportedAlgs(algs ...string) Option {
+// WithAlgorithms sets the signing algorithms ("RS256", "ES256", …) a
+// token may use (its alg header), replacing the default: with [New], the
+// algorithms the provider advertises in its discovery document (RS256
+// when it lists none that go-oidc supports); with [NewFromJWKS] and
+// [NewFromKeySet], RS256. "none" is dropped from the list; an empty list
+// accepts no token at all.
+func WithAlgorithms(algs ...string) Option {
 	a := slices.Clone(algs)
 	return optionFunc(func(c *config) { c.algs, c.algsSet = a, true })
 }
+
+// WithSupportedAlgs is [WithAlgorithms].
+//
+// Deprecated: Use [WithAlgorithms], the name jwtvalidator shares.
+func WithSupportedAlgs(algs ...string) Option { return WithAlgorithms(algs...) }
 
 // WithRevocation checks every otherwise valid token's jti with fn. A
 // revoked token fails with otelbearer.ErrTokenRevoked; an error from fn

@@ -28,6 +28,7 @@ type RevocationFunc func(ctx context.Context, jti string) (revoked bool, err err
 // concurrent use. Create it with [New] or [NewFromKeySet].
 type Validator struct {
 	verifier *oidc.IDTokenVerifier // nil: no key set, every token invalid
+	audience []string              // empty: not checked
 	revoked  RevocationFunc
 	client   *http.Client
 }
@@ -74,7 +75,7 @@ func New(ctx context.Context, issuerURL string, opts ...Option) (*Validator, err
 // NewFromJWKS returns a Validator for tokens issued by issuer and signed
 // with a key of the JWKS at jwksURL, without discovery: the same key
 // handling as [New] (see the package documentation), for a provider
-// whose jwks_uri is known. Without [WithSupportedAlgs] it accepts RS256
+// whose jwks_uri is known. Without [WithAlgorithms] it accepts RS256
 // only. Nothing is fetched until the first token arrives.
 func NewFromJWKS(issuer, jwksURL string, opts ...Option) *Validator {
 	c := newConfig(opts)
@@ -86,7 +87,7 @@ func NewFromJWKS(issuer, jwksURL string, opts ...Option) *Validator {
 // or a key set of the caller's own. For a known jwks_uri prefer
 // [NewFromJWKS]: an [oidc.RemoteKeySet] fetches its JWKS again after
 // every signature it cannot verify, so each forged token costs a fetch.
-// Without [WithSupportedAlgs] it accepts RS256 only. A nil keySet makes
+// Without [WithAlgorithms] it accepts RS256 only. A nil keySet makes
 // every token invalid.
 //
 // A keySet of another type can report that it could not fetch its keys
@@ -98,7 +99,7 @@ func NewFromKeySet(issuer string, keySet oidc.KeySet, opts ...Option) *Validator
 }
 
 func newValidator(issuer string, ks oidc.KeySet, c config) *Validator {
-	v := &Validator{revoked: c.revoked, client: c.client}
+	v := &Validator{audience: c.audience, revoked: c.revoked, client: c.client}
 	if ks != nil {
 		v.verifier = oidc.NewVerifier(issuer, keySet{ks}, c.oidcConfig())
 	}
@@ -132,6 +133,10 @@ func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Clai
 			return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenExpired, err)
 		}
 		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
+	}
+	if len(v.audience) > 0 && !slices.ContainsFunc(idt.Audience, func(a string) bool { return slices.Contains(v.audience, a) }) {
+		return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: audience %q is none of %q",
+			otelbearer.ErrTokenInvalid, idt.Audience, v.audience)
 	}
 	claims, err := claimsOf(idt)
 	if err != nil {
@@ -247,7 +252,7 @@ func scopesClaim(raw json.RawMessage, name string) ([]string, error) {
 
 // config holds what the options set.
 type config struct {
-	clientID string
+	audience []string
 	algs     []string
 	algsSet  bool
 	revoked  RevocationFunc
@@ -269,8 +274,8 @@ func newConfig(opts []Option) config {
 
 func (c config) oidcConfig() *oidc.Config {
 	oc := &oidc.Config{
-		ClientID:          c.clientID,
-		SkipClientIDCheck: c.clientID == "",
+		// Validate checks the audience itself: go-oidc takes one.
+		SkipClientIDCheck: true,
 		Now:               c.now,
 	}
 	oc.SupportedSigningAlgs = slices.DeleteFunc(slices.Clone(c.algs), func(a string) bool {

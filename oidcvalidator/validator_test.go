@@ -110,6 +110,12 @@ func TestValidate(t *testing.T) {
 		{name: "audience among several", v: discover(oidcvalidator.WithAudience("api")), token: signed(func(iss string) jwt.MapClaims {
 			return with(claims(iss, time.Hour), "aud", []string{"x", "api"})
 		})},
+		{name: "one of several audiences", v: discover(oidcvalidator.WithAudience("api2", "api")), token: valid},
+		{name: "none of several audiences", v: discover(oidcvalidator.WithAudience("api2", "api3")), token: valid,
+			want: otelbearer.ErrTokenInvalid},
+		{name: "empty audience checks nothing", v: discover(oidcvalidator.WithAudience("")), token: signed(func(iss string) jwt.MapClaims {
+			return with(claims(iss, time.Hour), "aud", "other")
+		})},
 		{name: "no audience when required", v: discover(oidcvalidator.WithAudience("api")), token: signed(func(iss string) jwt.MapClaims {
 			return with(claims(iss, time.Hour), "aud", nil)
 		}), want: otelbearer.ErrTokenInvalid},
@@ -123,11 +129,13 @@ func TestValidate(t *testing.T) {
 			return sign(t, otherKey, "k2", claims(p.issuer(), time.Hour))
 		}, want: otelbearer.ErrTokenInvalid},
 		{name: "alg none", v: discover(), token: none, want: otelbearer.ErrTokenInvalid},
-		{name: "alg none even when listed", v: discover(oidcvalidator.WithSupportedAlgs("none", "RS256")), token: none,
+		{name: "alg none even when listed", v: discover(oidcvalidator.WithAlgorithms("none", "RS256")), token: none,
 			want: otelbearer.ErrTokenInvalid},
-		{name: "alg not allowed", v: discover(oidcvalidator.WithSupportedAlgs("RS512")), token: valid,
+		{name: "alg not allowed", v: discover(oidcvalidator.WithAlgorithms("RS512")), token: valid,
 			want: otelbearer.ErrTokenInvalid},
-		{name: "empty alg list accepts nothing", v: discover(oidcvalidator.WithSupportedAlgs()), token: valid,
+		{name: "alg not allowed, deprecated name", v: discover(oidcvalidator.WithSupportedAlgs("RS512")), token: valid,
+			want: otelbearer.ErrTokenInvalid},
+		{name: "empty alg list accepts nothing", v: discover(oidcvalidator.WithAlgorithms()), token: valid,
 			want: otelbearer.ErrTokenInvalid},
 		{name: "HS256 with the public key as secret", v: discover(), token: func(t *testing.T, p *provider) string {
 			return sign(t, jwksJSON(&providerKey.PublicKey, kid), kid, claims(p.issuer(), time.Hour), jwt.SigningMethodHS256)
