@@ -6,7 +6,8 @@ import (
 	"time"
 )
 
-// Option configures [New] and [NewFromKeySet]. A nil Option is ignored.
+// Option configures [New], [NewFromJWKS] and [NewFromKeySet]. A nil Option
+// is ignored.
 type Option interface{ apply(*config) }
 
 type optionFunc func(*config)
