@@ -74,7 +74,7 @@ func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Wri
 	}
 
 	validator := jwtvalidator.NewHMAC(cfg.signingKey,
-		jwtvalidator.WithValidMethods("HS256"),
+		jwtvalidator.WithAlgorithms("HS256"),
 		jwtvalidator.WithIssuer(Issuer),
 		jwtvalidator.WithRevocation(func(_ context.Context, jti string) (bool, error) {
 			return cfg.revoked[jti], nil

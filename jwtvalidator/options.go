@@ -12,13 +12,18 @@ type optionFunc func(*config)
 
 func (f optionFunc) apply(c *config) { f(c) }
 
-// WithValidMethods sets the signing algorithms ("RS256", "HS256", …) a
-// token may use, replacing the default. "none" is dropped from the list;
-// an empty list accepts no token at all.
-func WithValidMethods(methods ...string) Option {
-	m := slices.Clone(methods)
+// WithAlgorithms sets the signing algorithms ("RS256", "HS256", …) a
+// token may use (its alg header), replacing the default. "none" is
+// dropped from the list; an empty list accepts no token at all.
+func WithAlgorithms(algs ...string) Option {
+	m := slices.Clone(algs)
 	return optionFunc(func(c *config) { c.methods = m })
 }
+
+// WithValidMethods is [WithAlgorithms].
+//
+// Deprecated: Use [WithAlgorithms], the name oidcvalidator shares.
+func WithValidMethods(methods ...string) Option { return WithAlgorithms(methods...) }
 
 // WithIssuer requires the iss claim to equal iss. An empty iss checks
 // nothing.
@@ -27,8 +32,9 @@ func WithIssuer(iss string) Option {
 }
 
 // WithAudience requires the aud claim to contain at least one of aud.
+// Without it, or with no non-empty aud, the audience is not checked.
 func WithAudience(aud ...string) Option {
-	a := slices.Clone(aud)
+	a := slices.DeleteFunc(slices.Clone(aud), func(s string) bool { return s == "" })
 	return optionFunc(func(c *config) { c.audience = a })
 }
 
@@ -43,11 +49,16 @@ func WithoutExpirationRequired() Option {
 	return optionFunc(func(c *config) { c.expOptional = true })
 }
 
-// WithTimeFunc sets the clock used for exp and nbf (for tests). A nil f
+// WithNow sets the clock used for exp, nbf and iat (for tests). A nil now
 // keeps time.Now.
-func WithTimeFunc(f func() time.Time) Option {
-	return optionFunc(func(c *config) { c.timeFunc = f })
+func WithNow(now func() time.Time) Option {
+	return optionFunc(func(c *config) { c.timeFunc = now })
 }
+
+// WithTimeFunc is [WithNow].
+//
+// Deprecated: Use [WithNow], the name oidcvalidator shares.
+func WithTimeFunc(f func() time.Time) Option { return WithNow(f) }
 
 // WithRevocation checks every otherwise valid token's jti with fn. A
 // revoked token fails with otelbearer.ErrTokenRevoked; an error from fn

@@ -15,7 +15,7 @@ import (
 )
 
 // DefaultMethods are the signing algorithms [New] accepts without
-// [WithValidMethods]: asymmetric ones only, so a public key can never be
+// [WithAlgorithms]: asymmetric ones only, so a public key can never be
 // used as an HMAC secret (algorithm confusion).
 var DefaultMethods = []string{
 	"RS256", "RS384", "RS512",
@@ -45,7 +45,7 @@ type Validator struct {
 var _ otelbearer.Validator = (*Validator)(nil)
 
 // New returns a Validator that verifies signatures with the key keyFunc
-// returns for a token (see [jwt.Keyfunc]). Without [WithValidMethods] it
+// returns for a token (see [jwt.Keyfunc]). Without [WithAlgorithms] it
 // accepts only [DefaultMethods]. A nil keyFunc makes every token invalid.
 func New(keyFunc jwt.Keyfunc, opts ...Option) *Validator {
 	c := newConfig(DefaultMethods, opts)
@@ -53,7 +53,7 @@ func New(keyFunc jwt.Keyfunc, opts ...Option) *Validator {
 }
 
 // NewHMAC returns a Validator for tokens signed with the shared secret
-// key by HS256, HS384 or HS512 (unless [WithValidMethods] narrows them).
+// key by HS256, HS384 or HS512 (unless [WithAlgorithms] narrows them).
 // The key is copied.
 func NewHMAC(key []byte, opts ...Option) *Validator {
 	k := slices.Clone(key)
@@ -66,6 +66,9 @@ func NewHMAC(key []byte, opts ...Option) *Validator {
 func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Claims, error) {
 	if v.keyFunc == nil {
 		return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: no key function", otelbearer.ErrTokenInvalid)
+	}
+	if err := claimset.CheckCompact(token); err != nil {
+		return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: %w", otelbearer.ErrTokenInvalid, err)
 	}
 	mc := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, mc, v.keyFunc); err != nil {
@@ -177,7 +180,11 @@ func (c config) parserOptions() []jwt.ParserOption {
 		// knows; keep the validator closed instead.
 		methods = []string{"invalid: no algorithm allowed"}
 	}
-	po := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(c.leeway)}
+	// Strict decoding refuses non-zero unused bits in a segment's last
+	// character; without WithPaddingAllowed, '=' padding is refused too.
+	// Validate checks the canonical form first anyway (line breaks,
+	// which even strict decoding skips).
+	po := []jwt.ParserOption{jwt.WithValidMethods(methods), jwt.WithLeeway(c.leeway), jwt.WithStrictDecoding()}
 	if !c.expOptional {
 		po = append(po, jwt.WithExpirationRequired())
 	}

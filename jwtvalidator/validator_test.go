@@ -84,13 +84,17 @@ func TestValidate(t *testing.T) {
 		{"alg none", jwtvalidator.NewHMAC(hmacKey), func(t *testing.T) string {
 			return none(t, base(time.Hour))
 		}, otelbearer.ErrTokenInvalid},
-		{"alg none even when listed", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithValidMethods("none", "HS256")), func(t *testing.T) string {
+		{"alg none even when listed", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithAlgorithms("none", "HS256")), func(t *testing.T) string {
 			return none(t, base(time.Hour))
 		}, otelbearer.ErrTokenInvalid},
-		{"alg not allowed", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithValidMethods("HS512")), func(t *testing.T) string {
+		{"alg not allowed", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithAlgorithms("HS512")), func(t *testing.T) string {
 			return sign(t, jwt.SigningMethodHS256, hmacKey, base(time.Hour))
 		}, otelbearer.ErrTokenInvalid},
-		{"empty method list accepts nothing", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithValidMethods()), func(t *testing.T) string {
+		{"alg not allowed, deprecated name", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithValidMethods("HS512")),
+			func(t *testing.T) string {
+				return sign(t, jwt.SigningMethodHS256, hmacKey, base(time.Hour))
+			}, otelbearer.ErrTokenInvalid},
+		{"empty method list accepts nothing", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithAlgorithms()), func(t *testing.T) string {
 			return sign(t, jwt.SigningMethodHS256, hmacKey, base(time.Hour))
 		}, otelbearer.ErrTokenInvalid},
 		{"HMAC token to asymmetric default", jwtvalidator.New(func(*jwt.Token) (any, error) { return hmacKey, nil }), func(t *testing.T) string {
@@ -131,6 +135,12 @@ func TestValidate(t *testing.T) {
 		}, otelbearer.ErrTokenInvalid},
 		{"right audience", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithAudience("api")), func(t *testing.T) string {
 			return sign(t, jwt.SigningMethodHS256, hmacKey, with(base(time.Hour), "aud", []string{"x", "api"}))
+		}, nil},
+		{"one of several audiences", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithAudience("api", "api2")), func(t *testing.T) string {
+			return sign(t, jwt.SigningMethodHS256, hmacKey, with(base(time.Hour), "aud", "api2"))
+		}, nil},
+		{"empty audience checks nothing", jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithAudience("")), func(t *testing.T) string {
+			return sign(t, jwt.SigningMethodHS256, hmacKey, with(base(time.Hour), "aud", "other"))
 		}, nil},
 		{"not yet valid", jwtvalidator.NewHMAC(hmacKey), func(t *testing.T) string {
 			return sign(t, jwt.SigningMethodHS256, hmacKey, with(base(time.Hour), "nbf", time.Now().Add(time.Hour).Unix()))
@@ -229,11 +239,19 @@ func TestRevocationGetsContextAndJTI(t *testing.T) {
 	}
 }
 
-func TestTimeFunc(t *testing.T) {
+func TestNow(t *testing.T) {
 	tok := sign(t, jwt.SigningMethodHS256, hmacKey, base(time.Hour))
-	v := jwtvalidator.NewHMAC(hmacKey, jwtvalidator.WithTimeFunc(func() time.Time { return time.Now().Add(2 * time.Hour) }))
-	if _, err := v.Validate(t.Context(), tok); !errors.Is(err, otelbearer.ErrTokenExpired) {
-		t.Fatalf("err = %v, want expired", err)
+	later := func() time.Time { return time.Now().Add(2 * time.Hour) }
+	for name, opt := range map[string]jwtvalidator.Option{
+		"WithNow":      jwtvalidator.WithNow(later),
+		"WithTimeFunc": jwtvalidator.WithTimeFunc(later),
+	} {
+		t.Run(name, func(t *testing.T) {
+			v := jwtvalidator.NewHMAC(hmacKey, opt)
+			if _, err := v.Validate(t.Context(), tok); !errors.Is(err, otelbearer.ErrTokenExpired) {
+				t.Fatalf("err = %v, want expired", err)
+			}
+		})
 	}
 }
 

@@ -41,13 +41,16 @@ const kid = "k1"
 
 // provider is a local OpenID Connect provider: a discovery document and a
 // JWKS with providerKey. jwksStatus, when not 0, is the status the JWKS
-// endpoint answers with instead; jwksBody, when set, replaces the JWKS.
+// endpoint answers with instead; jwksBody, when set, replaces the JWKS;
+// jwksBudget, when not 0, is the number of JWKS requests answered before
+// the endpoint rate-limits with 429.
 type provider struct {
 	srv        *httptest.Server
 	jwksStatus atomic.Int32
 	jwksBody   atomic.Pointer[string]
 	jwksHits   atomic.Int32
-	block      chan struct{} // when non-nil, the JWKS endpoint waits for it to close
+	jwksBudget atomic.Int32
+	block      atomic.Pointer[chan struct{}] // when set, the JWKS endpoint waits for it to close
 }
 
 func newProvider(t testing.TB) *provider {
@@ -66,11 +69,15 @@ func newProvider(t testing.TB) *provider {
 	})
 	mux.HandleFunc("/keys", func(w http.ResponseWriter, r *http.Request) {
 		p.jwksHits.Add(1)
-		if p.block != nil {
+		if b := p.block.Load(); b != nil {
 			select {
-			case <-p.block:
+			case <-*b:
 			case <-r.Context().Done():
 			}
+		}
+		if b := p.jwksBudget.Load(); b != 0 && p.jwksHits.Load() > b {
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return
 		}
 		if s := p.jwksStatus.Load(); s != 0 {
 			http.Error(w, "jwks down", int(s))
@@ -92,15 +99,42 @@ func (p *provider) issuer() string { return p.srv.URL }
 
 // jwksJSON writes the JWKS of pub by hand: n and e, base64url.
 func jwksJSON(pub *rsa.PublicKey, kid string) []byte {
+	return jwksOf(map[string]*rsa.PublicKey{kid: pub})
+}
+
+// jwksOf writes a JWKS with the keys of keys, by kid.
+func jwksOf(keys map[string]*rsa.PublicKey) []byte {
 	b64 := base64.RawURLEncoding.EncodeToString
-	b, err := json.Marshal(map[string]any{"keys": []map[string]string{{
-		"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
-		"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
-	}}})
+	var list []map[string]string
+	for kid, pub := range keys {
+		list = append(list, map[string]string{
+			"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+			"n": b64(pub.N.Bytes()), "e": b64(big.NewInt(int64(pub.E)).Bytes()),
+		})
+	}
+	b, err := json.Marshal(map[string]any{"keys": list})
 	if err != nil {
 		panic(err)
 	}
 	return b
+}
+
+// clock is a settable clock for WithNow: it starts at the real time and
+// moves only when told.
+type clock struct{ t atomic.Pointer[time.Time] }
+
+func newClock() *clock {
+	c := &clock{}
+	now := time.Now()
+	c.t.Store(&now)
+	return c
+}
+
+func (c *clock) Now() time.Time { return *c.t.Load() }
+
+func (c *clock) Advance(d time.Duration) {
+	t := c.Now().Add(d)
+	c.t.Store(&t)
 }
 
 // claims are a valid token's claims from issuer, expiring in d.

@@ -28,6 +28,7 @@ type RevocationFunc func(ctx context.Context, jti string) (revoked bool, err err
 // concurrent use. Create it with [New] or [NewFromKeySet].
 type Validator struct {
 	verifier *oidc.IDTokenVerifier // nil: no key set, every token invalid
+	audience []string              // empty: not checked
 	revoked  RevocationFunc
 	client   *http.Client
 }
@@ -41,8 +42,9 @@ var _ otelbearer.Validator = (*Validator)(nil)
 // document must equal issuerURL. A discovery failure returns an error
 // wrapping the cause.
 //
-// The key set is fetched when the first token arrives and again whenever
-// a token names a key it does not hold; ctx bounds discovery only.
+// The JWKS is fetched when the first token arrives and again, at most
+// once per [WithJWKSRefreshInterval], when a token names a key it does
+// not hold; ctx bounds discovery only.
 func New(ctx context.Context, issuerURL string, opts ...Option) (*Validator, error) {
 	c := newConfig(opts)
 	if c.client != nil {
@@ -67,20 +69,25 @@ func New(ctx context.Context, issuerURL string, opts ...Option) (*Validator, err
 		// supports; none leaves go-oidc's default, RS256.
 		c.algs = slices.DeleteFunc(meta.Algs, func(a string) bool { return !slices.Contains(supportedAlgs, a) })
 	}
-	// Keys are fetched in the background with this context, not with ctx
-	// (as Provider.Verifier does): a deadline or span in ctx must not
-	// outlive construction.
-	ksCtx := context.Background()
-	if c.client != nil {
-		ksCtx = oidc.ClientContext(ksCtx, c.client)
-	}
-	return newValidator(issuerURL, oidc.NewRemoteKeySet(ksCtx, meta.JWKSURI), c), nil
+	return newValidator(issuerURL, newJWKSKeySet(meta.JWKSURI, c), c), nil
+}
+
+// NewFromJWKS returns a Validator for tokens issued by issuer and signed
+// with a key of the JWKS at jwksURL, without discovery: the same key
+// handling as [New] (see the package documentation), for a provider
+// whose jwks_uri is known. Without [WithAlgorithms] it accepts RS256
+// only. Nothing is fetched until the first token arrives.
+func NewFromJWKS(issuer, jwksURL string, opts ...Option) *Validator {
+	c := newConfig(opts)
+	return newValidator(issuer, newJWKSKeySet(jwksURL, c), c)
 }
 
 // NewFromKeySet returns a Validator for tokens issued by issuer and
-// signed with a key of keySet, without discovery: keySet is an
-// [oidc.NewRemoteKeySet] for a known jwks_uri or an [oidc.StaticKeySet].
-// Without [WithSupportedAlgs] it accepts RS256 only. A nil keySet makes
+// signed with a key of keySet, without discovery: an [oidc.StaticKeySet]
+// or a key set of the caller's own. For a known jwks_uri prefer
+// [NewFromJWKS]: an [oidc.RemoteKeySet] fetches its JWKS again after
+// every signature it cannot verify, so each forged token costs a fetch.
+// Without [WithAlgorithms] it accepts RS256 only. A nil keySet makes
 // every token invalid.
 //
 // A keySet of another type can report that it could not fetch its keys
@@ -92,7 +99,7 @@ func NewFromKeySet(issuer string, keySet oidc.KeySet, opts ...Option) *Validator
 }
 
 func newValidator(issuer string, ks oidc.KeySet, c config) *Validator {
-	v := &Validator{revoked: c.revoked, client: c.client}
+	v := &Validator{audience: c.audience, revoked: c.revoked, client: c.client}
 	if ks != nil {
 		v.verifier = oidc.NewVerifier(issuer, keySet{ks}, c.oidcConfig())
 	}
@@ -104,6 +111,12 @@ func newValidator(issuer string, ks oidc.KeySet, c config) *Validator {
 func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Claims, error) {
 	if v.verifier == nil {
 		return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: no key set", otelbearer.ErrTokenInvalid)
+	}
+	// go-jose decodes leniently (skipping whitespace, ignoring unused
+	// bits) and verifies the signature over the re-encoded header and
+	// payload: refuse every spelling but the canonical one first.
+	if err := claimset.CheckCompact(token); err != nil {
+		return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: %w", otelbearer.ErrTokenInvalid, err)
 	}
 	if v.client != nil {
 		ctx = oidc.ClientContext(ctx, v.client)
@@ -120,6 +133,10 @@ func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Clai
 			return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenExpired, err)
 		}
 		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
+	}
+	if len(v.audience) > 0 && !slices.ContainsFunc(idt.Audience, func(a string) bool { return slices.Contains(v.audience, a) }) {
+		return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: audience %q is none of %q",
+			otelbearer.ErrTokenInvalid, idt.Audience, v.audience)
 	}
 	claims, err := claimsOf(idt)
 	if err != nil {
@@ -167,14 +184,16 @@ func (k keySet) VerifySignature(ctx context.Context, jwt string) ([]byte, error)
 }
 
 // couldNotFetch reports whether err from ks means the keys were
-// unavailable rather than the signature wrong. In go-oidc v3.21.0
+// unavailable rather than the signature wrong. The key set of [New] and
+// [NewFromJWKS] says so with a *fetchError. In go-oidc v3.21.0
 // (jwks.go, RemoteKeySet.verify) the only error that wraps a cause is
 // "fetching keys %w": a network error, a non-200 answer or an
 // undecodable JWKS from the jwks_uri, or the request's context ending
 // while waiting for the fetch. A signature no key verifies is a plain
 // errors.New.
 func couldNotFetch(ks oidc.KeySet, err error) bool {
-	if errors.Is(err, otelbearer.ErrValidatorUnavailable) ||
+	var fe *fetchError
+	if errors.As(err, &fe) || errors.Is(err, otelbearer.ErrValidatorUnavailable) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return true
 	}
@@ -233,12 +252,14 @@ func scopesClaim(raw json.RawMessage, name string) ([]string, error) {
 
 // config holds what the options set.
 type config struct {
-	clientID string
+	audience []string
 	algs     []string
 	algsSet  bool
 	revoked  RevocationFunc
 	now      func() time.Time
 	client   *http.Client
+
+	jwksInterval time.Duration
 }
 
 func newConfig(opts []Option) config {
@@ -253,8 +274,8 @@ func newConfig(opts []Option) config {
 
 func (c config) oidcConfig() *oidc.Config {
 	oc := &oidc.Config{
-		ClientID:          c.clientID,
-		SkipClientIDCheck: c.clientID == "",
+		// Validate checks the audience itself: go-oidc takes one.
+		SkipClientIDCheck: true,
 		Now:               c.now,
 	}
 	oc.SupportedSigningAlgs = slices.DeleteFunc(slices.Clone(c.algs), func(a string) bool {

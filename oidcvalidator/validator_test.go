@@ -81,6 +81,15 @@ func TestValidate(t *testing.T) {
 		{name: "valid, remote key set", v: func(t *testing.T, p *provider) *oidcvalidator.Validator {
 			return oidcvalidator.NewFromKeySet(p.issuer(), oidc.NewRemoteKeySet(t.Context(), p.issuer()+"/keys"))
 		}, token: valid},
+		{name: "valid, JWKS URL", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
+			return oidcvalidator.NewFromJWKS(p.issuer(), p.issuer()+"/keys")
+		}, token: valid},
+		{name: "JWKS URL down", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
+			return oidcvalidator.NewFromJWKS(p.issuer(), p.issuer()+"/keys")
+		}, down: func(p *provider) { p.srv.Close() }, token: valid, want: otelbearer.ErrValidatorUnavailable},
+		{name: "JWKS URL unusable", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
+			return oidcvalidator.NewFromJWKS(p.issuer(), "://no-url")
+		}, token: valid, want: otelbearer.ErrValidatorUnavailable},
 		{name: "valid, static key set", v: func(_ *testing.T, p *provider) *oidcvalidator.Validator {
 			return oidcvalidator.NewFromKeySet(p.issuer(), &oidc.StaticKeySet{PublicKeys: []crypto.PublicKey{&providerKey.PublicKey}})
 		}, token: valid},
@@ -101,6 +110,12 @@ func TestValidate(t *testing.T) {
 		{name: "audience among several", v: discover(oidcvalidator.WithAudience("api")), token: signed(func(iss string) jwt.MapClaims {
 			return with(claims(iss, time.Hour), "aud", []string{"x", "api"})
 		})},
+		{name: "one of several audiences", v: discover(oidcvalidator.WithAudience("api2", "api")), token: valid},
+		{name: "none of several audiences", v: discover(oidcvalidator.WithAudience("api2", "api3")), token: valid,
+			want: otelbearer.ErrTokenInvalid},
+		{name: "empty audience checks nothing", v: discover(oidcvalidator.WithAudience("")), token: signed(func(iss string) jwt.MapClaims {
+			return with(claims(iss, time.Hour), "aud", "other")
+		})},
 		{name: "no audience when required", v: discover(oidcvalidator.WithAudience("api")), token: signed(func(iss string) jwt.MapClaims {
 			return with(claims(iss, time.Hour), "aud", nil)
 		}), want: otelbearer.ErrTokenInvalid},
@@ -114,11 +129,13 @@ func TestValidate(t *testing.T) {
 			return sign(t, otherKey, "k2", claims(p.issuer(), time.Hour))
 		}, want: otelbearer.ErrTokenInvalid},
 		{name: "alg none", v: discover(), token: none, want: otelbearer.ErrTokenInvalid},
-		{name: "alg none even when listed", v: discover(oidcvalidator.WithSupportedAlgs("none", "RS256")), token: none,
+		{name: "alg none even when listed", v: discover(oidcvalidator.WithAlgorithms("none", "RS256")), token: none,
 			want: otelbearer.ErrTokenInvalid},
-		{name: "alg not allowed", v: discover(oidcvalidator.WithSupportedAlgs("RS512")), token: valid,
+		{name: "alg not allowed", v: discover(oidcvalidator.WithAlgorithms("RS512")), token: valid,
 			want: otelbearer.ErrTokenInvalid},
-		{name: "empty alg list accepts nothing", v: discover(oidcvalidator.WithSupportedAlgs()), token: valid,
+		{name: "alg not allowed, deprecated name", v: discover(oidcvalidator.WithSupportedAlgs("RS512")), token: valid,
+			want: otelbearer.ErrTokenInvalid},
+		{name: "empty alg list accepts nothing", v: discover(oidcvalidator.WithAlgorithms()), token: valid,
 			want: otelbearer.ErrTokenInvalid},
 		{name: "HS256 with the public key as secret", v: discover(), token: func(t *testing.T, p *provider) string {
 			return sign(t, jwksJSON(&providerKey.PublicKey, kid), kid, claims(p.issuer(), time.Hour), jwt.SigningMethodHS256)
@@ -196,44 +213,49 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// Keys already fetched keep working while the JWKS endpoint is down; a
-// signature they do not verify needs a fetch, which then fails.
+// Keys already fetched keep working while the JWKS endpoint is down, and
+// a token naming one of them with a bad signature stays invalid. A token
+// naming a key not held needs a fetch: while the endpoint is down it
+// cannot be decided, and each call that starts a fetch gets that fetch's
+// own outcome (never the previous one's).
 func TestCachedKeysOutlastOutage(t *testing.T) {
 	p := newProvider(t)
-	v, err := oidcvalidator.New(t.Context(), p.issuer())
-	require.NoError(t, err)
+	c := newClock()
+	v := validated(t, p, c)
 	good := sign(t, providerKey, kid, claims(p.issuer(), time.Hour))
-	_, err = v.Validate(t.Context(), good)
-	require.NoError(t, err)
-
-	p.jwksStatus.Store(http.StatusServiceUnavailable)
-	_, err = v.Validate(t.Context(), good)
-	require.NoError(t, err, "cached key")
 	forged := sign(t, otherKey, kid, claims(p.issuer(), time.Hour))
-	c, err := validateWithFreshFetch(t, p, v, forged)
-	checkErr(t, forged, c, err, otelbearer.ErrValidatorUnavailable)
+	newKid := sign(t, otherKey, "k2", claims(p.issuer(), time.Hour))
 
-	p.jwksStatus.Store(0)
-	c, err = validateWithFreshFetch(t, p, v, forged)
-	checkErr(t, forged, c, err, otelbearer.ErrTokenInvalid)
-}
-
-// validateWithFreshFetch validates tok until a call has made the provider
-// serve a JWKS request, and returns that call's result. go-oidc shares one
-// JWKS fetch among callers and lets go of it only just after it completed,
-// so a call right after a fetch may still receive that fetch's outcome.
-func validateWithFreshFetch(t *testing.T, p *provider, v *oidcvalidator.Validator, tok string) (otelbearer.Claims, error) {
-	t.Helper()
-	for range 200 {
-		hits := p.jwksHits.Load()
-		c, err := v.Validate(t.Context(), tok)
-		if p.jwksHits.Load() > hits {
-			return c, err
-		}
-		time.Sleep(5 * time.Millisecond)
+	steps := []struct {
+		name    string
+		status  int32 // JWKS status from this step on; 0: serving
+		advance time.Duration
+		tok     string
+		want    error // nil: valid
+		fetches int32 // JWKS requests the step makes
+	}{
+		{"cached key while down", http.StatusServiceUnavailable, refresh, good, nil, 0},
+		{"held kid, bad signature, while down", http.StatusServiceUnavailable, 0, forged, otelbearer.ErrTokenInvalid, 0},
+		{"new kid while down", http.StatusServiceUnavailable, 0, newKid, otelbearer.ErrValidatorUnavailable, 1},
+		{"new kid, failure retried only after 10 s", http.StatusServiceUnavailable, 5 * time.Second, newKid, otelbearer.ErrValidatorUnavailable, 0},
+		{"new kid, endpoint back, within 10 s", 0, 4 * time.Second, newKid, otelbearer.ErrValidatorUnavailable, 0},
+		{"new kid, endpoint back, retry", 0, time.Second, newKid, otelbearer.ErrTokenInvalid, 1},
+		{"new kid, endpoint down again, within interval", http.StatusServiceUnavailable, 10 * time.Second, newKid, otelbearer.ErrTokenInvalid, 0},
+		{"new kid, endpoint down again, after interval", http.StatusServiceUnavailable, refresh, newKid, otelbearer.ErrValidatorUnavailable, 1},
+		{"cached key still works", http.StatusServiceUnavailable, 0, good, nil, 0},
 	}
-	t.Fatal("no JWKS fetch reached the provider")
-	return otelbearer.Claims{}, nil
+	for _, s := range steps {
+		p.jwksStatus.Store(s.status)
+		c.Advance(s.advance)
+		hits := p.jwksHits.Load()
+		got, err := v.Validate(t.Context(), s.tok)
+		assert.Equal(t, s.fetches, p.jwksHits.Load()-hits, "%s: JWKS fetches", s.name)
+		if s.want == nil {
+			require.NoError(t, err, s.name)
+			continue
+		}
+		checkErr(t, s.tok, got, err, s.want)
+	}
 }
 
 // A request whose context ends while the key fetch is under way could not
@@ -241,7 +263,7 @@ func validateWithFreshFetch(t *testing.T, p *provider, v *oidcvalidator.Validato
 func TestContextEndsDuringFetch(t *testing.T) {
 	p := newProvider(t)
 	release := make(chan struct{})
-	p.block = release
+	p.block.Store(&release)
 	var once sync.Once
 	t.Cleanup(func() { once.Do(func() { close(release) }) })
 	v, err := oidcvalidator.New(t.Context(), p.issuer())

@@ -1,4 +1,5 @@
-// Package claimset reads the token claims the validator adapters share.
+// Package claimset holds what the validator adapters share: reading the
+// scope claims and checking that a token is in canonical compact form.
 package claimset
 
 import (
