@@ -21,6 +21,7 @@ type config struct {
 	validator      Validator
 	observeOnly    bool
 	public         func(*http.Request) bool
+	publicPaths    map[string]struct{}
 	otelhttpOpts   []otelhttp.Option
 	logger         log.Logger
 	auditSuccess   bool
@@ -85,23 +86,49 @@ func WithObserveOnly() Option {
 	return optionFunc(func(c *config) { c.observeOnly = true })
 }
 
-// WithPublicPaths marks exact URL paths (health checks, login) where a token
-// is optional: a request without one records [AuthTokenMissing] with
+// WithPublicPaths marks routes (health checks, login) where a token is
+// optional: a request without one records [AuthTokenMissing] with
 // auth.optional=true, is not rejected and gets no WARN audit record. A token
-// that is present is still validated and enforced.
+// that is present is still validated and enforced. Paths add up over
+// several options.
+//
+// "Public" is decided on exactly what the router dispatches on, so that a
+// request the router sends to a protected handler is always enforced,
+// however its path is spelled:
+//
+//   - When the wrapped handler is an [*http.ServeMux], a request is public
+//     when the pattern the mux dispatches it to ([http.ServeMux.Handler]) is
+//     one of paths, either as registered ("GET /healthz") or without its
+//     method and host ("/healthz"). A subtree or wildcard pattern makes
+//     everything it matches public. A request the mux answers itself (not
+//     found, method not allowed, a redirect to the cleaned path or to the
+//     path with a trailing slash) is not public.
+//   - Any other handler: a request is public when its escaped path
+//     ([url.URL.EscapedPath]) equals one of paths byte for byte. There is no
+//     normalisation: "/healthz/", "/HEALTHZ", "//healthz", "/a/../healthz",
+//     "/healthz;x" and "/%68ealthz" are not "/healthz" and are enforced.
+//     Give paths as they are sent, percent-encoded where they need it.
+//
+// A ServeMux behind another middleware is "any other handler": wrap the mux
+// itself to have its patterns used.
 func WithPublicPaths(paths ...string) Option {
-	set := make(map[string]struct{}, len(paths))
-	for _, p := range paths {
-		set[p] = struct{}{}
-	}
-	return WithPublicRoutes(func(r *http.Request) bool {
-		_, ok := set[r.URL.Path]
-		return ok
+	return optionFunc(func(c *config) {
+		if c.publicPaths == nil {
+			c.publicPaths = make(map[string]struct{}, len(paths))
+		}
+		for _, p := range paths {
+			c.publicPaths[p] = struct{}{}
+		}
 	})
 }
 
-// WithPublicRoutes is [WithPublicPaths] with a predicate. It is called once
-// per request, before the server span starts.
+// WithPublicRoutes marks public routes by a predicate, for routers other
+// than [*http.ServeMux]; it adds to [WithPublicPaths] (a request is public
+// when either says so) and replaces an earlier WithPublicRoutes. fn is
+// called once per request, before the server span starts and before the
+// router has seen the request: it must decide on what the router will
+// dispatch on (the escaped path, r.URL.EscapedPath(), or the router's own
+// lookup), never on the decoded r.URL.Path, where "%2F" is a "/".
 func WithPublicRoutes(fn func(*http.Request) bool) Option {
 	return optionFunc(func(c *config) {
 		if fn != nil {
