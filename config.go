@@ -191,8 +191,15 @@ func WithRealm(realm string) Option {
 }
 
 // WithFormTokens turns the search for access_token in form-encoded request
-// bodies (RFC 6750 §2.2) on (the default) or off. The body is buffered up to
-// 64 KiB and handed to the handler unchanged.
+// bodies (RFC 6750 §2.2) on (the default) or off. Bodies are searched as
+// net/http parses them for r.FormValue: POST, PUT and PATCH with
+// Content-Type application/x-www-form-urlencoded, percent-encoded names
+// included. The body is buffered up to 64 KiB and handed to the handler
+// unchanged. A longer form body cannot be searched and may hold a
+// credential the application would read: the request is token_malformed
+// ("form body over 64 KiB", 400 under enforcement). Services that accept
+// larger form-encoded bodies and take no token from them turn the search
+// off. Multipart bodies are never searched.
 func WithFormTokens(on bool) Option {
 	return optionFunc(func(c *config) { c.formTokens = on })
 }

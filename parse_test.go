@@ -87,6 +87,42 @@ func TestParseRequest(t *testing.T) {
 		{"form", form("a=1&access_token=ftok"), AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
 		{"form and header", withAuth(form("access_token=f"), "Bearer h"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyManyMethods},
 		{"form without token", form("a=1"), AuthTokenMissing, "", "", "", ""},
+		{"query %5F", get("/x?access%5Ftoken=qtok"), AuthTokenUnverified, TokenSourceQuery, "qtok", "", ""},
+		{"query %5f", get("/x?access%5ftoken=qtok"), AuthTokenUnverified, TokenSourceQuery, "qtok", "", ""},
+		{"query %61", get("/x?%61ccess_token=qtok"), AuthTokenUnverified, TokenSourceQuery, "qtok", "", ""},
+		{"query %65", get("/x?access_tok%65n=qtok"), AuthTokenUnverified, TokenSourceQuery, "qtok", "", ""},
+		{"query all escaped", get("/x?%61%63%63%65%73%73%5F%74%6F%6B%65%6E=qtok"), AuthTokenUnverified, TokenSourceQuery, "qtok", "", ""},
+		{"query plain and escaped", get("/x?access_token=a&access%5Ftoken=b"), AuthTokenMalformed, TokenSourceQuery, "", "", whyManyParams},
+		{"query escaped and header", get("/x?%61ccess_token=q", "Bearer h"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyManyMethods},
+		{"query semicolon dropped", get("/x?access_token=q;x"), AuthTokenMissing, "", "", "", ""},
+		{"query bad escape dropped", get("/x?access%5Gtoken=q"), AuthTokenMissing, "", "", "", ""},
+		{"form %5F", form("access%5Ftoken=ftok"), AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form %61", form("%61ccess_token=ftok"), AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form %65", form("a=1&access_tok%65n=ftok"), AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form escaped and query", func() *http.Request {
+			r := form("access%5Ftoken=f")
+			r.URL.RawQuery = "access_token=q"
+			return r
+		}(), AuthTokenMalformed, "", "", "", whyManyMethods},
+		{"form too large", form("access_token=t&p=" + strings.Repeat("x", maxFormBytes)), AuthTokenMalformed, "", "", "", whyFormTooLarge},
+		{"form too large, header", withAuth(form("p="+strings.Repeat("x", maxFormBytes)), "Bearer h"), AuthTokenMalformed, "", "", AuthSchemeBearer, whyFormTooLarge},
+		{"form at the cap", form("access_token=t&p=" + strings.Repeat("x", maxFormBytes-len("access_token=t&p="))), AuthTokenUnverified, TokenSourceForm, "t", "", ""},
+		{"form, invalid media parameter", func() *http.Request {
+			r := form("access_token=ftok")
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset")
+			return r
+		}(), AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form, spaced and upper-case type", func() *http.Request {
+			r := form("access_token=ftok")
+			r.Header.Set("Content-Type", " Application/X-WWW-Form-Urlencoded ;charset=utf-8")
+			return r
+		}(), AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form PUT", func() *http.Request { r := form("access_token=ftok"); r.Method = http.MethodPut; return r }(),
+			AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form PATCH", func() *http.Request { r := form("access_token=ftok"); r.Method = http.MethodPatch; return r }(),
+			AuthTokenUnverified, TokenSourceForm, "ftok", "", ""},
+		{"form DELETE not parsed by net/http", func() *http.Request { r := form("access_token=ftok"); r.Method = http.MethodDelete; return r }(),
+			AuthTokenMissing, "", "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,11 +156,6 @@ func TestParseRequestFormIgnored(t *testing.T) {
 		"json": func() *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("access_token=t"))
 			r.Header.Set("Content-Type", "application/json")
-			return r
-		}(),
-		"too large": func() *http.Request {
-			r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("access_token=t&p="+strings.Repeat("x", maxFormBytes)))
-			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 			return r
 		}(),
 	}
