@@ -1,6 +1,7 @@
 package otelbearer
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 
@@ -31,6 +32,7 @@ type config struct {
 	realm          string
 	formTokens     bool
 	key            Key
+	keyErr         error // a refused key: no fingerprints
 	loggerProvider log.LoggerProvider
 }
 
@@ -48,10 +50,14 @@ func newConfig(opts ...Option) *config {
 			o.apply(c)
 		}
 	}
-	if c.key.IsZero() {
-		c.key = KeyFromEnv()
+	if c.key.IsZero() && c.keyErr == nil {
+		c.key, c.keyErr = KeyFromEnv()
 	}
-	c.fp = NewFingerprinter(c.key)
+	if c.keyErr != nil {
+		otel.Handle(c.keyErr) // c.fp stays nil: no fingerprints
+	} else {
+		c.fp = NewFingerprinter(c.key)
+	}
 	if c.loggerProvider == nil {
 		c.loggerProvider = otel.GetLoggerProvider()
 	}
@@ -59,14 +65,28 @@ func newConfig(opts ...Option) *config {
 	return c
 }
 
-// WithFingerprintKey sets the fingerprint key (HMAC-SHA256). Without this
-// option the key is read from [FingerprintKeyEnv]; without either,
-// fingerprints are unkeyed SHA-256 and a warning goes to otel.Handle once.
-// Keep the key secret and the same across replicas: same token + same key
-// = same fingerprint.
+// WithFingerprintKey sets the fingerprint key (HMAC-SHA256), used as raw
+// bytes. Without this option (or with an empty key) the key is read from
+// [FingerprintKeyEnv]; without either, fingerprints are unkeyed SHA-256
+// and a warning goes to otel.Handle once. Keep the key secret and the same
+// across replicas: same token + same key = same fingerprint.
+//
+// A key shorter than [MinKeyBytes], given here or in [FingerprintKeyEnv],
+// is refused: the error (wrapping [ErrShortKey]) goes to otel.Handle when
+// the handler or transport is built, and no fingerprint is recorded at all
+// (token.fingerprint and token.outgoing.fingerprint are absent; auth.event,
+// enforcement and audit records are unchanged). It is not replaced by an
+// unkeyed hash, which would let anyone holding the telemetry test guessed
+// tokens against it.
 func WithFingerprintKey(key []byte) Option {
-	k := NewKey(key)
-	return optionFunc(func(c *config) { c.key = k })
+	if len(key) == 0 {
+		return optionFunc(func(*config) {})
+	}
+	k, err := ParseKey(key)
+	if err != nil {
+		err = fmt.Errorf("otelbearer: WithFingerprintKey: %w (%d bytes); no fingerprints are recorded", ErrShortKey, len(key))
+	}
+	return optionFunc(func(c *config) { c.key, c.keyErr = k, err })
 }
 
 // WithValidator sets the token validator. With a validator the middleware

@@ -220,7 +220,7 @@ type transport struct {
 // RoundTrip fingerprints the outgoing credential and calls otelhttp.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if hs := r.Header["Authorization"]; len(hs) == 1 {
-		if c := parseAuthorization(hs[0], t.cfg.maxHeader); c.token != "" {
+		if c := parseAuthorization(hs[0], t.cfg.maxHeader); c.token != "" && t.cfg.fp != nil {
 			fp := t.cfg.fp.Fingerprint(c.token)
 			r = r.WithContext(context.WithValue(r.Context(), outgoingKey{}, fp))
 		}

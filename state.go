@@ -71,7 +71,7 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 		cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
 		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
 	}
-	if c.token != "" {
+	if c.token != "" && cfg.fp != nil { // nil: the key was refused
 		cfg.fp.fill(&st.fpBuf, c.token)
 		st.fingerprint = unsafe.String(&st.fpBuf[0], FingerprintHexLen)
 	}
