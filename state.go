@@ -2,6 +2,7 @@ package otelbearer
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -77,7 +78,9 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 	}
 	st.first = authView{event: c.event, decision: AuthzNone}
 	a := st.first.appendAttrs(st.start[:0], st)
-	st.first.attrs = a
+	// No spare capacity: it holds the server span's start attributes, which
+	// an append to Attributes(ctx) would overwrite.
+	st.first.attrs = a[:len(a):len(a)]
 	if setClient {
 		a = append(a, ClientAddressKey.String(clientAddr))
 	}
@@ -109,7 +112,9 @@ func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []att
 
 // serverStartAttrs returns the first view's attributes followed by the
 // server-span attributes known at start.
-func (st *requestState) serverStartAttrs() []attribute.KeyValue { return st.start[:st.nstart] }
+func (st *requestState) serverStartAttrs() []attribute.KeyValue {
+	return st.start[:st.nstart:st.nstart]
+}
 
 // update publishes a new view made by f from a copy of the current one, and
 // returns it. f may use upd as scratch space for the server span's update.
@@ -119,7 +124,7 @@ func (st *requestState) update(f func(v *authView, upd []attribute.KeyValue)) *a
 	h := new(heapView)
 	h.authView = *st.view.Load()
 	f(&h.authView, h.upd[:0])
-	h.attrs = h.appendAttrs(h.buf[:0], st)
+	h.attrs = slices.Clip(h.appendAttrs(h.buf[:0], st))
 	st.view.Store(&h.authView)
 	return &h.authView
 }
@@ -160,10 +165,14 @@ func FromContext(ctx context.Context) (info Info, ok bool) {
 // ClaimsFromContext returns the validated claims of the request ctx belongs
 // to. ok is false when the token was not validated (missing, malformed,
 // refused, or no validator and no [RecordAuthn] with [AuthTokenValid]).
+// Scopes is shared with the request state and has no spare capacity, so an
+// append copies it; do not modify its elements.
 func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 	if st := stateFrom(ctx); st != nil {
 		if v := st.view.Load(); v.validated {
-			return v.claims, true
+			c := v.claims
+			c.Scopes = slices.Clip(c.Scopes)
+			return c, true
 		}
 	}
 	return Claims{}, false
@@ -172,11 +181,13 @@ func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 // Attributes returns the attributes stamped on every span and log record of
 // the request ctx belongs to: token.fingerprint (when there is a bearer
 // token), auth.event, authz.decision and user.id (when validated, unless
-// [WithoutUserID]), as they are now. The slice is shared: do not modify it.
-// It is nil outside a request.
+// [WithoutUserID]), as they are now. The slice is shared and has no spare
+// capacity: append to it freely (append copies it), but do not modify its
+// elements. It is nil outside a request.
 func Attributes(ctx context.Context) []attribute.KeyValue {
 	if st := stateFrom(ctx); st != nil {
-		return st.view.Load().attrs
+		a := st.view.Load().attrs
+		return a[:len(a):len(a)]
 	}
 	return nil
 }
