@@ -60,7 +60,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := parseRequest(r, h.cfg.maxHeader, h.cfg.formTokens)
 	optional := h.public != nil && h.public(r)
 	_, xff := r.Header["X-Forwarded-For"]
-	st := newRequestState(h.cfg, c, optional, xff, h.clientIP(r), methodName(r.Method), r.URL.Path)
+	st := newRequestState(h.cfg, c, optional, xff, h.clientIP(r), methodName(r.Method), r.URL.Path, r.UserAgent())
 	h.traced.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 }
 

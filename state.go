@@ -3,6 +3,8 @@ package otelbearer
 import (
 	"context"
 	"slices"
+	"strings"
+	"unicode/utf8"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -40,7 +42,7 @@ type requestState struct {
 	// attributes known at start.
 	first  authView
 	nstart int
-	start  [8]attribute.KeyValue
+	start  [9]attribute.KeyValue
 	fpBuf  [FingerprintHexLen]byte
 }
 
@@ -64,10 +66,28 @@ type heapView struct {
 	upd [6]attribute.KeyValue
 }
 
+// Bounds of the request-derived strings the middleware records. Longer
+// values are cut at a character boundary; invalid UTF-8 becomes U+FFFD
+// first (an OTLP exporter refuses a batch holding invalid UTF-8).
+const (
+	maxPathBytes      = 2 << 10 // url.path
+	maxAddrBytes      = 256     // client.address
+	maxUserAgentBytes = 1 << 10 // user_agent.original, when otelhttp's must be replaced
+)
+
+// userAgentKey is otelhttp's semantic-convention key for the User-Agent.
+const userAgentKey = attribute.Key("user_agent.original")
+
 // newRequestState builds the state of one request. setClient says whether
 // the server span needs our client.address: otelhttp already records the
-// peer when there is no X-Forwarded-For to be fooled by.
-func newRequestState(cfg *config, c credential, optional, setClient bool, clientAddr, method, path string) *requestState {
+// peer when there is no X-Forwarded-For to be fooled by. path and userAgent
+// are the raw request's: when they are not valid UTF-8 within their bound,
+// the server span gets the cleaned value in place of otelhttp's.
+func newRequestState(cfg *config, c credential, optional, setClient bool, clientAddr, method, path, userAgent string) *requestState {
+	rawPath, rawUA := path, userAgent
+	path = cleanString(path, maxPathBytes)
+	userAgent = cleanString(userAgent, maxUserAgentBytes)
+	clientAddr = cleanString(clientAddr, maxAddrBytes)
 	st := &requestState{
 		cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
 		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
@@ -93,9 +113,32 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 	if optional {
 		a = append(a, AuthOptionalKey.Bool(true))
 	}
+	if path != rawPath {
+		a = append(a, urlPathKey.String(path))
+	}
+	if userAgent != rawUA {
+		a = append(a, userAgentKey.String(userAgent))
+	}
 	st.nstart = len(a)
 	st.view.Store(&st.first)
 	return st
+}
+
+// cleanString returns s as valid UTF-8 (each run of invalid bytes becomes
+// U+FFFD) of at most max bytes, cut at a character boundary. It allocates
+// only when s has to change.
+func cleanString(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) > max {
+		n := max
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	return s
 }
 
 // appendAttrs appends the every-span attributes of v.
