@@ -94,7 +94,7 @@ func RequireScopes(next http.Handler, scopes ...string) http.Handler {
 		}
 		for _, s := range scopes {
 			if !claims.HasScope(s) {
-				Deny(r.Context(), errInsufficientScope, r.URL.Path)
+				Deny(r.Context(), errInsufficientScope, st.path) // cleaned and bounded
 				challenge(w, http.StatusForbidden, realm, errInsufficientScope,
 					"the access token lacks a required scope", want)
 				return

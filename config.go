@@ -1,6 +1,7 @@
 package otelbearer
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 
@@ -21,6 +22,7 @@ type config struct {
 	validator      Validator
 	observeOnly    bool
 	public         func(*http.Request) bool
+	publicPaths    map[string]struct{}
 	otelhttpOpts   []otelhttp.Option
 	logger         log.Logger
 	auditSuccess   bool
@@ -30,6 +32,7 @@ type config struct {
 	realm          string
 	formTokens     bool
 	key            Key
+	keyErr         error // a refused key: no fingerprints
 	loggerProvider log.LoggerProvider
 }
 
@@ -47,10 +50,14 @@ func newConfig(opts ...Option) *config {
 			o.apply(c)
 		}
 	}
-	if c.key.IsZero() {
-		c.key = KeyFromEnv()
+	if c.key.IsZero() && c.keyErr == nil {
+		c.key, c.keyErr = KeyFromEnv()
 	}
-	c.fp = NewFingerprinter(c.key)
+	if c.keyErr != nil {
+		otel.Handle(c.keyErr) // c.fp stays nil: no fingerprints
+	} else {
+		c.fp = NewFingerprinter(c.key)
+	}
 	if c.loggerProvider == nil {
 		c.loggerProvider = otel.GetLoggerProvider()
 	}
@@ -58,14 +65,28 @@ func newConfig(opts ...Option) *config {
 	return c
 }
 
-// WithFingerprintKey sets the fingerprint key (HMAC-SHA256). Without this
-// option the key is read from [FingerprintKeyEnv]; without either,
-// fingerprints are unkeyed SHA-256 and a warning goes to otel.Handle once.
-// Keep the key secret and the same across replicas: same token + same key
-// = same fingerprint.
+// WithFingerprintKey sets the fingerprint key (HMAC-SHA256), used as raw
+// bytes. Without this option (or with an empty key) the key is read from
+// [FingerprintKeyEnv]; without either, fingerprints are unkeyed SHA-256
+// and a warning goes to otel.Handle once. Keep the key secret and the same
+// across replicas: same token + same key = same fingerprint.
+//
+// A key shorter than [MinKeyBytes], given here or in [FingerprintKeyEnv],
+// is refused: the error (wrapping [ErrShortKey]) goes to otel.Handle when
+// the handler or transport is built, and no fingerprint is recorded at all
+// (token.fingerprint and token.outgoing.fingerprint are absent; auth.event,
+// enforcement and audit records are unchanged). It is not replaced by an
+// unkeyed hash, which would let anyone holding the telemetry test guessed
+// tokens against it.
 func WithFingerprintKey(key []byte) Option {
-	k := NewKey(key)
-	return optionFunc(func(c *config) { c.key = k })
+	if len(key) == 0 {
+		return optionFunc(func(*config) {})
+	}
+	k, err := ParseKey(key)
+	if err != nil {
+		err = fmt.Errorf("otelbearer: WithFingerprintKey: %w (%d bytes); no fingerprints are recorded", ErrShortKey, len(key))
+	}
+	return optionFunc(func(c *config) { c.key, c.keyErr = k, err })
 }
 
 // WithValidator sets the token validator. With a validator the middleware
@@ -85,23 +106,49 @@ func WithObserveOnly() Option {
 	return optionFunc(func(c *config) { c.observeOnly = true })
 }
 
-// WithPublicPaths marks exact URL paths (health checks, login) where a token
-// is optional: a request without one records [AuthTokenMissing] with
+// WithPublicPaths marks routes (health checks, login) where a token is
+// optional: a request without one records [AuthTokenMissing] with
 // auth.optional=true, is not rejected and gets no WARN audit record. A token
-// that is present is still validated and enforced.
+// that is present is still validated and enforced. Paths add up over
+// several options.
+//
+// "Public" is decided on exactly what the router dispatches on, so that a
+// request the router sends to a protected handler is always enforced,
+// however its path is spelled:
+//
+//   - When the wrapped handler is an [*http.ServeMux], a request is public
+//     when the pattern the mux dispatches it to ([http.ServeMux.Handler]) is
+//     one of paths, either as registered ("GET /healthz") or without its
+//     method and host ("/healthz"). A subtree or wildcard pattern makes
+//     everything it matches public. A request the mux answers itself (not
+//     found, method not allowed, a redirect to the cleaned path or to the
+//     path with a trailing slash) is not public.
+//   - Any other handler: a request is public when its escaped path
+//     ([url.URL.EscapedPath]) equals one of paths byte for byte. There is no
+//     normalisation: "/healthz/", "/HEALTHZ", "//healthz", "/a/../healthz",
+//     "/healthz;x" and "/%68ealthz" are not "/healthz" and are enforced.
+//     Give paths as they are sent, percent-encoded where they need it.
+//
+// A ServeMux behind another middleware is "any other handler": wrap the mux
+// itself to have its patterns used.
 func WithPublicPaths(paths ...string) Option {
-	set := make(map[string]struct{}, len(paths))
-	for _, p := range paths {
-		set[p] = struct{}{}
-	}
-	return WithPublicRoutes(func(r *http.Request) bool {
-		_, ok := set[r.URL.Path]
-		return ok
+	return optionFunc(func(c *config) {
+		if c.publicPaths == nil {
+			c.publicPaths = make(map[string]struct{}, len(paths))
+		}
+		for _, p := range paths {
+			c.publicPaths[p] = struct{}{}
+		}
 	})
 }
 
-// WithPublicRoutes is [WithPublicPaths] with a predicate. It is called once
-// per request, before the server span starts.
+// WithPublicRoutes marks public routes by a predicate, for routers other
+// than [*http.ServeMux]; it adds to [WithPublicPaths] (a request is public
+// when either says so) and replaces an earlier WithPublicRoutes. fn is
+// called once per request, before the server span starts and before the
+// router has seen the request: it must decide on what the router will
+// dispatch on (the escaped path, r.URL.EscapedPath(), or the router's own
+// lookup), never on the decoded r.URL.Path, where "%2F" is a "/".
 func WithPublicRoutes(fn func(*http.Request) bool) Option {
 	return optionFunc(func(c *config) {
 		if fn != nil {
@@ -164,8 +211,15 @@ func WithRealm(realm string) Option {
 }
 
 // WithFormTokens turns the search for access_token in form-encoded request
-// bodies (RFC 6750 §2.2) on (the default) or off. The body is buffered up to
-// 64 KiB and handed to the handler unchanged.
+// bodies (RFC 6750 §2.2) on (the default) or off. Bodies are searched as
+// net/http parses them for r.FormValue: POST, PUT and PATCH with
+// Content-Type application/x-www-form-urlencoded, percent-encoded names
+// included. The body is buffered up to 64 KiB and handed to the handler
+// unchanged. A longer form body cannot be searched and may hold a
+// credential the application would read: the request is token_malformed
+// ("form body over 64 KiB", 400 under enforcement). Services that accept
+// larger form-encoded bodies and take no token from them turn the search
+// off. Multipart bodies are never searched.
 func WithFormTokens(on bool) Option {
 	return optionFunc(func(c *config) { c.formTokens = on })
 }

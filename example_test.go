@@ -40,7 +40,7 @@ func ExampleNewHandler() {
 		otelbearer.Allow(r.Context(), "owner", r.URL.Path)
 	})
 	h := otelbearer.NewHandler(api, "api",
-		otelbearer.WithFingerprintKey([]byte("example-key")),
+		otelbearer.WithFingerprintKey([]byte("example-fingerprint-key")),
 		otelbearer.WithValidator(validator),
 		otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp)),
 	)
@@ -72,16 +72,16 @@ func ExampleNewHandler() {
 	// /data/alice-1 200
 	// /data/bob-1 403
 	// 401 Bearer error="invalid_token", error_description="the access token is invalid"
-	// token.fingerprint=028d2643cf3662844436081495f0950f auth.event=token_valid authz.decision=allow user.id=alice
-	// token.fingerprint=028d2643cf3662844436081495f0950f auth.event=token_valid authz.decision=deny user.id=alice
-	// token.fingerprint=2120095e5de5984b2567606f5f968941 auth.event=token_invalid authz.decision=none
+	// token.fingerprint=36fcd38bc2528b7235c475bb38040c01 auth.event=token_valid authz.decision=allow user.id=alice
+	// token.fingerprint=36fcd38bc2528b7235c475bb38040c01 auth.event=token_valid authz.decision=deny user.id=alice
+	// token.fingerprint=3260b59e7b2ac82feb062a804dd39430 auth.event=token_invalid authz.decision=none
 }
 
 func ExampleFingerprinter() {
-	f := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("example-key")))
+	f := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("example-fingerprint-key")))
 	fmt.Println(f.Fingerprint("s3cr3t-token"))
-	fmt.Println(otelbearer.NewKey([]byte("example-key")))
+	fmt.Println(otelbearer.NewKey([]byte("example-fingerprint-key")))
 	// Output:
-	// 028d2643cf3662844436081495f0950f
+	// 36fcd38bc2528b7235c475bb38040c01
 	// [REDACTED]
 }

@@ -25,7 +25,7 @@ func ExampleNewTransport() {
 	defer backend.Close()
 
 	client := &http.Client{Transport: otelbearer.NewTransport(nil,
-		otelbearer.WithFingerprintKey([]byte("example-key")),
+		otelbearer.WithFingerprintKey([]byte("example-fingerprint-key")),
 		otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp)))}
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, backend.URL, nil)
 	req.Header.Set("Authorization", "Bearer service-s3cr3t")
@@ -42,7 +42,7 @@ func ExampleNewTransport() {
 		}
 	}
 	// Output:
-	// token.outgoing.fingerprint 0a1d40f4af2ae9f54a62f8cf5bf3b16c
+	// token.outgoing.fingerprint d9b73dcaf5cccab5c9a98336259fa7ab
 }
 
 // RequireScopes answers 403 insufficient_scope, with the RFC 6750
@@ -52,7 +52,7 @@ func ExampleRequireScopes() {
 		fmt.Fprintln(w, "written")
 	}), "write")
 	h := otelbearer.NewHandler(write, "api", otelbearer.WithValidator(validator),
-		otelbearer.WithFingerprintKey([]byte("example-key")))
+		otelbearer.WithFingerprintKey([]byte("example-fingerprint-key")))
 
 	r := httptest.NewRequest(http.MethodPost, "/items", nil)
 	r.Header.Set("Authorization", "Bearer s3cr3t-token") // scopes: read

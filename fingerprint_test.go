@@ -1,13 +1,12 @@
 package otelbearer
 
 import (
-	"fmt"
-	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestFingerprint(t *testing.T) {
@@ -45,20 +44,18 @@ func TestFingerprintAllocs(t *testing.T) {
 	assert.Zero(t, testing.AllocsPerRun(100, func() { f.fill(&dst, "abc.def.ghi") }))
 }
 
-func TestKeyNeverPrints(t *testing.T) {
-	k := NewKey([]byte("super-secret-key"))
-	var b strings.Builder
-	slog.New(slog.NewJSONHandler(&b, nil)).Info("k", "key", k)
-	for _, s := range []string{fmt.Sprint(k), fmt.Sprintf("%v %+v %#v %s", k, k, k, k), b.String()} {
-		assert.NotContains(t, s, "super-secret-key")
-		assert.Contains(t, s, "[REDACTED]")
-	}
-}
-
 func TestKeyFromEnv(t *testing.T) {
-	t.Setenv(FingerprintKeyEnv, " raw key\n")
-	k := KeyFromEnv()
-	assert.Equal(t, NewFingerprinter(NewKey([]byte(" raw key\n"))).Fingerprint("t"), NewFingerprinter(k).Fingerprint("t"), "used as raw bytes")
+	t.Setenv(FingerprintKeyEnv, " raw key of 16+ bytes\n")
+	k, err := KeyFromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, NewFingerprinter(NewKey([]byte(" raw key of 16+ bytes\n"))).Fingerprint("t"), NewFingerprinter(k).Fingerprint("t"), "used as raw bytes")
 	t.Setenv(FingerprintKeyEnv, "")
-	assert.True(t, KeyFromEnv().IsZero())
+	k, err = KeyFromEnv()
+	require.NoError(t, err)
+	assert.True(t, k.IsZero())
+	t.Setenv(FingerprintKeyEnv, "fifteen-bytes!!")
+	k, err = KeyFromEnv()
+	require.ErrorIs(t, err, ErrShortKey)
+	assert.True(t, k.IsZero())
+	assert.NotContains(t, err.Error(), "fifteen")
 }

@@ -41,7 +41,7 @@ func NewMiddleware(operation string, opts ...Option) func(http.Handler) http.Han
 	cfg := newConfig(opts...)
 	ip := newClientIP(cfg.trusted)
 	return func(next http.Handler) http.Handler {
-		h := &handler{cfg: cfg, next: next, clientIP: ip}
+		h := &handler{cfg: cfg, next: next, clientIP: ip, public: cfg.publicMatcher(next)}
 		h.traced = otelhttp.NewMiddleware(operation, cfg.otelhttpOpts...)(http.HandlerFunc(h.serveTraced))
 		return h
 	}
@@ -52,14 +52,15 @@ type handler struct {
 	next     http.Handler
 	traced   http.Handler
 	clientIP func(*http.Request) string
+	public   func(*http.Request) bool // nil when no route is public
 }
 
 // ServeHTTP runs before otelhttp: it builds the request state.
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := parseRequest(r, h.cfg.maxHeader, h.cfg.formTokens)
-	optional := h.cfg.public != nil && h.cfg.public(r)
+	optional := h.public != nil && h.public(r)
 	_, xff := r.Header["X-Forwarded-For"]
-	st := newRequestState(h.cfg, c, optional, xff, h.clientIP(r), methodName(r.Method), r.URL.Path)
+	st := newRequestState(h.cfg, c, optional, xff, h.clientIP(r), methodName(r.Method), r.URL.Path, r.UserAgent())
 	h.traced.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 }
 
@@ -219,7 +220,7 @@ type transport struct {
 // RoundTrip fingerprints the outgoing credential and calls otelhttp.
 func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if hs := r.Header["Authorization"]; len(hs) == 1 {
-		if c := parseAuthorization(hs[0], t.cfg.maxHeader); c.token != "" {
+		if c := parseAuthorization(hs[0], t.cfg.maxHeader); c.token != "" && t.cfg.fp != nil {
 			fp := t.cfg.fp.Fingerprint(c.token)
 			r = r.WithContext(context.WithValue(r.Context(), outgoingKey{}, fp))
 		}

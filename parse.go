@@ -2,6 +2,7 @@ package otelbearer
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -30,6 +31,8 @@ const (
 	whyManyMethods     = "more than one method used to send the token"
 	whyManyParams      = "more than one access_token parameter"
 	whyEmptyParam      = "empty access_token parameter"
+	whyFormTooLarge    = "form body over 64 KiB, not searched for access_token"
+	whyFormUnreadable  = "form body could not be read"
 )
 
 // DefaultMaxHeaderBytes is the default cap on the Authorization header; a
@@ -37,7 +40,8 @@ const (
 const DefaultMaxHeaderBytes = 8 << 10
 
 // maxFormBytes caps how much of a form-encoded body is buffered to look for
-// an access_token parameter; a larger body is not searched.
+// an access_token parameter; a larger body is token_malformed (see
+// [WithFormTokens]).
 const maxFormBytes = 64 << 10
 
 // parseAuthorization parses one Authorization header value per RFC 9110
@@ -84,7 +88,11 @@ func parseAuthorization(v string, maxBytes int) credential {
 // parseRequest finds the bearer credential of r: the Authorization header,
 // an access_token query parameter (RFC 6750 §2.3) or, when form is true, an
 // access_token in a form-encoded body (§2.2; the body is restored for the
-// handler). More than one method is malformed.
+// handler). More than one method is malformed. Parameters are found as
+// net/http finds them for r.URL.Query and r.FormValue (percent-encoded
+// names included), so the credential recorded is the one the application
+// reads. A form body too large to search is malformed: it may hold a
+// credential the application would read.
 func parseRequest(r *http.Request, maxBytes int, form bool) credential {
 	c := credential{event: AuthTokenMissing}
 	methods := 0
@@ -99,7 +107,7 @@ func parseRequest(r *http.Request, maxBytes int, form bool) credential {
 		c = parseAuthorization(hs[0], maxBytes)
 		return credential{event: AuthTokenMalformed, scheme: c.scheme, why: whyDuplicateHeader}
 	}
-	if q := r.URL.RawQuery; strings.Contains(q, "access_token") {
+	if q := r.URL.RawQuery; mayHoldParam(q) {
 		if p, ok := paramCredential(q, TokenSourceQuery); ok {
 			if methods++; methods == 1 {
 				c.token, c.event, c.source, c.why = p.token, p.event, p.source, p.why
@@ -107,7 +115,13 @@ func parseRequest(r *http.Request, maxBytes int, form bool) credential {
 		}
 	}
 	if form && isFormRequest(r) {
-		if body, ok := peekBody(r, maxFormBytes); ok && bytes.Contains(body, []byte("access_token")) {
+		body, err := peekBody(r, maxFormBytes)
+		switch {
+		case errors.Is(err, errBodyTooLarge):
+			return credential{event: AuthTokenMalformed, scheme: c.scheme, why: whyFormTooLarge}
+		case err != nil:
+			return credential{event: AuthTokenMalformed, scheme: c.scheme, why: whyFormUnreadable}
+		case bytes.Contains(body, []byte("access_token")) || bytes.IndexByte(body, '%') >= 0: // as mayHoldParam
 			if p, ok := paramCredential(string(body), TokenSourceForm); ok {
 				if methods++; methods == 1 {
 					c.token, c.event, c.source, c.why = p.token, p.event, p.source, p.why
@@ -119,6 +133,13 @@ func parseRequest(r *http.Request, maxBytes int, form bool) credential {
 		return credential{event: AuthTokenMalformed, scheme: c.scheme, why: whyManyMethods}
 	}
 	return c
+}
+
+// mayHoldParam reports whether the URL-encoded parameter list s may name
+// access_token: literally, or percent-encoded (url.ParseQuery decodes "%"
+// escapes in names; "+" decodes to a space, which the name has not).
+func mayHoldParam(s string) bool {
+	return strings.Contains(s, "access_token") || strings.IndexByte(s, '%') >= 0
 }
 
 // paramCredential looks for access_token in an URL-encoded parameter list.
@@ -142,31 +163,44 @@ func paramCredential(encoded, source string) (credential, bool) {
 	return c, true
 }
 
-// isFormRequest reports whether r may carry a form-encoded access_token:
-// RFC 6750 §2.2 excludes GET and requires application/x-www-form-urlencoded.
+// isFormRequest reports whether net/http would parse r's body as a form
+// (r.ParseForm, r.FormValue): a POST, PUT or PATCH whose Content-Type is
+// application/x-www-form-urlencoded, whatever its parameters.
 func isFormRequest(r *http.Request) bool {
-	if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Body == nil || r.Body == http.NoBody {
+	switch r.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch:
+	default:
+		return false
+	}
+	if r.Body == nil || r.Body == http.NoBody {
 		return false
 	}
 	ct := r.Header.Get("Content-Type")
-	if !strings.HasPrefix(strings.ToLower(ct), "application/x-www-form-urlencoded") {
+	if !strings.Contains(strings.ToLower(ct), "application/x-www-form-urlencoded") {
 		return false
 	}
-	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == "application/x-www-form-urlencoded"
+	// net/http keeps the media type when a parameter is invalid.
+	mt, _, _ := mime.ParseMediaType(ct)
+	return mt == "application/x-www-form-urlencoded"
 }
 
-// peekBody reads up to limit bytes of r.Body and puts them back in front of
-// the rest, so the handler reads the body unchanged. ok is false when the
-// body is longer than limit or unreadable.
-func peekBody(r *http.Request, limit int64) ([]byte, bool) {
+var errBodyTooLarge = errors.New("body too large")
+
+// peekBody reads up to limit bytes of r.Body and puts what it read back in
+// front of the rest, so the handler reads the body unchanged, errors
+// included. It fails with errBodyTooLarge when the body is longer than
+// limit, or with the read error.
+func peekBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.PostForm != nil {
-		return []byte(r.PostForm.Encode()), true
+		return []byte(r.PostForm.Encode()), nil
 	}
 	orig := r.Body
 	b, err := io.ReadAll(io.LimitReader(orig, limit+1))
 	r.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(b), orig), Closer: orig}
-	return b, err == nil && int64(len(b)) <= limit
+	if err == nil && int64(len(b)) > limit {
+		err = errBodyTooLarge
+	}
+	return b, err
 }
 
 type replayBody struct {

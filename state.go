@@ -2,8 +2,11 @@ package otelbearer
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 	"unsafe"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -39,7 +42,7 @@ type requestState struct {
 	// attributes known at start.
 	first  authView
 	nstart int
-	start  [8]attribute.KeyValue
+	start  [9]attribute.KeyValue
 	fpBuf  [FingerprintHexLen]byte
 }
 
@@ -63,21 +66,41 @@ type heapView struct {
 	upd [6]attribute.KeyValue
 }
 
+// Bounds of the request-derived strings the middleware records. Longer
+// values are cut at a character boundary; invalid UTF-8 becomes U+FFFD
+// first (an OTLP exporter refuses a batch holding invalid UTF-8).
+const (
+	maxPathBytes      = 2 << 10 // url.path
+	maxAddrBytes      = 256     // client.address
+	maxUserAgentBytes = 1 << 10 // user_agent.original, when otelhttp's must be replaced
+)
+
+// userAgentKey is otelhttp's semantic-convention key for the User-Agent.
+const userAgentKey = attribute.Key("user_agent.original")
+
 // newRequestState builds the state of one request. setClient says whether
 // the server span needs our client.address: otelhttp already records the
-// peer when there is no X-Forwarded-For to be fooled by.
-func newRequestState(cfg *config, c credential, optional, setClient bool, clientAddr, method, path string) *requestState {
+// peer when there is no X-Forwarded-For to be fooled by. path and userAgent
+// are the raw request's: when they are not valid UTF-8 within their bound,
+// the server span gets the cleaned value in place of otelhttp's.
+func newRequestState(cfg *config, c credential, optional, setClient bool, clientAddr, method, path, userAgent string) *requestState {
+	rawPath, rawUA := path, userAgent
+	path = cleanString(path, maxPathBytes)
+	userAgent = cleanString(userAgent, maxUserAgentBytes)
+	clientAddr = cleanString(clientAddr, maxAddrBytes)
 	st := &requestState{
 		cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
 		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
 	}
-	if c.token != "" {
+	if c.token != "" && cfg.fp != nil { // nil: the key was refused
 		cfg.fp.fill(&st.fpBuf, c.token)
 		st.fingerprint = unsafe.String(&st.fpBuf[0], FingerprintHexLen)
 	}
 	st.first = authView{event: c.event, decision: AuthzNone}
 	a := st.first.appendAttrs(st.start[:0], st)
-	st.first.attrs = a
+	// No spare capacity: it holds the server span's start attributes, which
+	// an append to Attributes(ctx) would overwrite.
+	st.first.attrs = a[:len(a):len(a)]
 	if setClient {
 		a = append(a, ClientAddressKey.String(clientAddr))
 	}
@@ -90,9 +113,32 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 	if optional {
 		a = append(a, AuthOptionalKey.Bool(true))
 	}
+	if path != rawPath {
+		a = append(a, urlPathKey.String(path))
+	}
+	if userAgent != rawUA {
+		a = append(a, userAgentKey.String(userAgent))
+	}
 	st.nstart = len(a)
 	st.view.Store(&st.first)
 	return st
+}
+
+// cleanString returns s as valid UTF-8 (each run of invalid bytes becomes
+// U+FFFD) of at most max bytes, cut at a character boundary. It allocates
+// only when s has to change.
+func cleanString(s string, max int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) > max {
+		n := max
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n]
+	}
+	return s
 }
 
 // appendAttrs appends the every-span attributes of v.
@@ -109,7 +155,9 @@ func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []att
 
 // serverStartAttrs returns the first view's attributes followed by the
 // server-span attributes known at start.
-func (st *requestState) serverStartAttrs() []attribute.KeyValue { return st.start[:st.nstart] }
+func (st *requestState) serverStartAttrs() []attribute.KeyValue {
+	return st.start[:st.nstart:st.nstart]
+}
 
 // update publishes a new view made by f from a copy of the current one, and
 // returns it. f may use upd as scratch space for the server span's update.
@@ -119,7 +167,7 @@ func (st *requestState) update(f func(v *authView, upd []attribute.KeyValue)) *a
 	h := new(heapView)
 	h.authView = *st.view.Load()
 	f(&h.authView, h.upd[:0])
-	h.attrs = h.appendAttrs(h.buf[:0], st)
+	h.attrs = slices.Clip(h.appendAttrs(h.buf[:0], st))
 	st.view.Store(&h.authView)
 	return &h.authView
 }
@@ -160,10 +208,14 @@ func FromContext(ctx context.Context) (info Info, ok bool) {
 // ClaimsFromContext returns the validated claims of the request ctx belongs
 // to. ok is false when the token was not validated (missing, malformed,
 // refused, or no validator and no [RecordAuthn] with [AuthTokenValid]).
+// Scopes is shared with the request state and has no spare capacity, so an
+// append copies it; do not modify its elements.
 func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 	if st := stateFrom(ctx); st != nil {
 		if v := st.view.Load(); v.validated {
-			return v.claims, true
+			c := v.claims
+			c.Scopes = slices.Clip(c.Scopes)
+			return c, true
 		}
 	}
 	return Claims{}, false
@@ -172,11 +224,13 @@ func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 // Attributes returns the attributes stamped on every span and log record of
 // the request ctx belongs to: token.fingerprint (when there is a bearer
 // token), auth.event, authz.decision and user.id (when validated, unless
-// [WithoutUserID]), as they are now. The slice is shared: do not modify it.
-// It is nil outside a request.
+// [WithoutUserID]), as they are now. The slice is shared and has no spare
+// capacity: append to it freely (append copies it), but do not modify its
+// elements. It is nil outside a request.
 func Attributes(ctx context.Context) []attribute.KeyValue {
 	if st := stateFrom(ctx); st != nil {
-		return st.view.Load().attrs
+		a := st.view.Load().attrs
+		return a[:len(a):len(a)]
 	}
 	return nil
 }

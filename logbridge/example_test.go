@@ -29,7 +29,7 @@ func ExampleNewHandler() {
 			"authorization", r.Header.Get("Authorization"))
 	})
 	h := otelbearer.NewHandler(api, "api",
-		otelbearer.WithFingerprintKey([]byte("example-key")),
+		otelbearer.WithFingerprintKey([]byte("example-fingerprint-key")),
 		otelbearer.WithValidator(otelbearer.ValidatorFunc(
 			func(context.Context, string) (otelbearer.Claims, error) {
 				return otelbearer.Claims{Subject: "alice"}, nil
@@ -40,5 +40,5 @@ func ExampleNewHandler() {
 	req.Header.Set("Authorization", "Bearer s3cr3t-t0ken")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 	// Output:
-	// {"level":"INFO","msg":"calling billing","token.fingerprint":"f3a6909edccc6918adcc6ceb820c9a5e","auth.event":"token_valid","authz.decision":"none","user.id":"alice","upstream":{"authorization":"Bearer REDACTED"}}
+	// {"level":"INFO","msg":"calling billing","token.fingerprint":"c4980e71865e4f14fb92384b5b8921e1","auth.event":"token_valid","authz.decision":"none","user.id":"alice","upstream":{"authorization":"Bearer REDACTED"}}
 }

@@ -58,7 +58,7 @@ func serveOne(t *testing.T, p *setup.Providers, opts ...otelbearer.Option) int {
 	} else {
 		logger = slog.New(otelslog.NewHandler("app"))
 	}
-	opts = append(opts, otelbearer.WithValidator(validator), otelbearer.WithFingerprintKey([]byte("k")))
+	opts = append(opts, otelbearer.WithValidator(validator), otelbearer.WithFingerprintKey([]byte("setup-test-fingerprint-key")))
 	h := otelbearer.NewHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		trace.SpanFromContext(r.Context()).SetAttributes(
 			attribute.String("http.request.header.authorization", r.Header.Get("Authorization")))
@@ -85,7 +85,7 @@ func TestStartExportsRedactedSpansAndLogs(t *testing.T) {
 
 	require.GreaterOrEqual(t, rcv.SpanCount(), 1)
 	require.GreaterOrEqual(t, rcv.LogCount(), 2) // audit + application record
-	fp := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("k"))).Fingerprint(token)
+	fp := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("setup-test-fingerprint-key"))).Fingerprint(token)
 
 	var spanHasFP bool
 	for _, req := range rcv.Traces() {

@@ -10,7 +10,11 @@
 // other users and shell history can see). Surrounding whitespace and an
 // optional "Bearer " prefix are removed, so a pasted header value works.
 // The key comes from OTELBEARER_FINGERPRINT_KEY, used as raw bytes, exactly
-// as the middleware reads it.
+// as the middleware reads it: a key shorter than 16 bytes is refused (exit
+// status 1), and a key that begins or ends with white space (a newline from
+// a file) is used as it is, with a warning. A JWS in compact form (a JWT) is
+// fingerprinted in its canonical spelling, as the middleware does, so every
+// spelling a JWT library accepts gives the fingerprint found in telemetry.
 package main
 
 import (
@@ -21,6 +25,8 @@ import (
 	"os"
 	"strings"
 
+	"go.opentelemetry.io/otel"
+
 	"github.com/otelbearer/otelbearer"
 )
 
@@ -28,10 +34,12 @@ const usage = `usage: otelbearer fingerprint < token
 
 Reads one bearer token from standard input and prints its fingerprint
 (HMAC-SHA256 under $OTELBEARER_FINGERPRINT_KEY, 128 bits, lowercase hex),
-the value of token.fingerprint in traces and logs.
+the value of token.fingerprint in traces and logs. A JWT is fingerprinted
+in its canonical spelling, as the middleware does.
 `
 
 func main() {
+	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(error) {})) // run says it on stderr
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -48,7 +56,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "otelbearer:", err)
 		return 1
 	}
-	key := otelbearer.KeyFromEnv()
+	key, err := otelbearer.KeyFromEnv()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if raw := os.Getenv(otelbearer.FingerprintKeyEnv); strings.TrimSpace(raw) != raw {
+		fmt.Fprintln(stderr, "otelbearer: warning: "+otelbearer.FingerprintKeyEnv+
+			" begins or ends with white space; it is used as raw bytes, as the middleware uses it")
+	}
 	if key.IsZero() {
 		fmt.Fprintln(stderr, "otelbearer: warning: "+otelbearer.FingerprintKeyEnv+
 			" is not set; printing the unkeyed SHA-256 fingerprint")

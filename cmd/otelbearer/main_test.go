@@ -13,10 +13,12 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+const testKey = "cli-test-key-16+bytes"
+
 func TestRun(t *testing.T) {
-	t.Setenv(otelbearer.FingerprintKeyEnv, "k1")
-	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("k1"))).Fingerprint("s3cr3t")
-	assert.Equal(t, "bcc06f534ed2267058a6ebdf2344d293", want, "HMAC-SHA256(k1, s3cr3t), from openssl")
+	t.Setenv(otelbearer.FingerprintKeyEnv, testKey)
+	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(testKey))).Fingerprint("s3cr3t")
+	assert.Equal(t, "7b2810d222536bc0f3e30b817d089336", want, "HMAC-SHA256(key, s3cr3t), from openssl")
 	tests := []struct {
 		name, in string
 		code     int
@@ -52,4 +54,37 @@ func TestRunUnkeyedWarns(t *testing.T) {
 	assert.Equal(t, 0, run([]string{"fingerprint"}, strings.NewReader("s3cr3t"), &out, &errb))
 	assert.Contains(t, errb.String(), "unkeyed")
 	assert.Equal(t, "4e738ca5563c06cfd0018299933d58db\n", out.String())
+}
+
+func TestRunRefusesShortKey(t *testing.T) {
+	t.Setenv(otelbearer.FingerprintKeyEnv, "short-key")
+	var out, errb bytes.Buffer
+	assert.Equal(t, 1, run([]string{"fingerprint"}, strings.NewReader("s3cr3t"), &out, &errb))
+	assert.Empty(t, out.String())
+	assert.Contains(t, errb.String(), "shorter than 16 bytes")
+	assert.NotContains(t, errb.String(), "short-key")
+}
+
+func TestRunWarnsOnKeySpace(t *testing.T) {
+	t.Setenv(otelbearer.FingerprintKeyEnv, testKey+"\n")
+	var out, errb bytes.Buffer
+	assert.Equal(t, 0, run([]string{"fingerprint"}, strings.NewReader("s3cr3t"), &out, &errb))
+	assert.Contains(t, errb.String(), "white space")
+	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(testKey + "\n"))).Fingerprint("s3cr3t")
+	assert.Equal(t, want+"\n", out.String(), "used as raw bytes, as the middleware does")
+	assert.NotContains(t, errb.String(), testKey)
+}
+
+// TestRunCanonicalJWS: every spelling a JWT library accepts of one JWS
+// prints the fingerprint the middleware records for it.
+func TestRunCanonicalJWS(t *testing.T) {
+	t.Setenv(otelbearer.FingerprintKeyEnv, testKey)
+	// {"alg":"HS256"} . {"sub":"alice"} . a 32-byte signature
+	const canonical = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXkk"
+	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(testKey))).Fingerprint(canonical)
+	for _, in := range []string{canonical, canonical[:len(canonical)-1] + "l", canonical + "=", "Bearer " + canonical[:len(canonical)-1] + "n="} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, 0, run([]string{"fingerprint"}, strings.NewReader(in), &out, &errb))
+		assert.Equal(t, want+"\n", out.String(), in)
+	}
 }
