@@ -46,7 +46,7 @@ func TestHandler(t *testing.T) {
 				_, _ = fmt.Fprint(w, c.Subject, " ", c.Scopes)
 			})
 			srv := httptest.NewServer(otelbearer.NewHandler(api, "api",
-				otelbearer.WithValidator(v), otelbearer.WithFingerprintKey([]byte("test-key"))))
+				otelbearer.WithValidator(v), otelbearer.WithFingerprintKey([]byte("test-key-0123456789"))))
 			defer srv.Close()
 
 			req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/things", nil)
