@@ -3,12 +3,19 @@ package otelbearer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"slices"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Sentinel errors a [Validator] returns (wrapped or not) to say why a token
-// was refused. Any other error means [AuthTokenInvalid].
+// was refused. [context.DeadlineExceeded] and [context.Canceled] (wrapped or
+// not) mean, like [ErrValidatorUnavailable], that no verdict was reached.
+// Any other error means [AuthTokenInvalid].
 var (
 	// ErrTokenExpired maps to [AuthTokenExpired] (401 invalid_token).
 	ErrTokenExpired = errors.New("otelbearer: token expired")
@@ -44,6 +51,15 @@ func (c Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, s
 // error: one of the sentinel errors (possibly wrapped) or any other error
 // for an invalid token. The returned Claims (and their Scopes) belong to
 // the middleware afterwards. It must be safe for concurrent use.
+//
+// ctx carries a deadline ([WithValidationTimeout]) and is cancelled when
+// the client goes away; Validate should give up and return ctx.Err() then.
+// The middleware does not wait past the deadline: a Validate still running
+// is abandoned (it runs on its own goroutine, which ends when Validate
+// returns; its result is dropped) and the request answers 503. A timeout, a
+// cancellation and a panic in Validate are recorded as
+// [AuthTokenUnverified], never as a verdict on the token; the panic is
+// recovered and its value is never recorded, as it may hold the token.
 type Validator interface {
 	Validate(ctx context.Context, token string) (Claims, error)
 }
@@ -61,7 +77,8 @@ func eventFor(err error) AuthEvent {
 	switch {
 	case err == nil:
 		return AuthTokenValid
-	case errors.Is(err, ErrValidatorUnavailable):
+	case errors.Is(err, ErrValidatorUnavailable),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return AuthTokenUnverified
 	case errors.Is(err, ErrTokenExpired):
 		return AuthTokenExpired
@@ -69,4 +86,103 @@ func eventFor(err error) AuthEvent {
 		return AuthTokenRevoked
 	}
 	return AuthTokenInvalid
+}
+
+// DefaultValidationTimeout is how long a request waits for its [Validator]
+// unless [WithValidationTimeout] says otherwise.
+const DefaultValidationTimeout = 5 * time.Second
+
+// errorTypeKey is the semantic-convention error.type. The server span and
+// the audit record carry it when validation reached no verdict.
+const errorTypeKey = attribute.Key("error.type")
+
+// validationFault is a validation that reached no verdict on the token.
+// Both strings are fixed: never request bytes, never a panic value.
+type validationFault struct {
+	errorType string // error.type: low cardinality
+	desc      string // span status description, audit body suffix
+}
+
+var (
+	faultUnavailable = &validationFault{"validator_unavailable", "validator unavailable"}
+	faultTimeout     = &validationFault{"validator_timeout", "validator timed out"}
+	faultCanceled    = &validationFault{"validator_canceled", "request canceled during validation"}
+	faultPanic       = &validationFault{"validator_panic", "validator panicked"}
+	validationFaults = [...]*validationFault{faultUnavailable, faultTimeout, faultCanceled, faultPanic}
+)
+
+// faultFor returns the fault whose description is why, or nil.
+func faultFor(why string) *validationFault {
+	for _, f := range validationFaults {
+		if f.desc == why {
+			return f
+		}
+	}
+	return nil
+}
+
+// validate runs v on token with a deadline of timeout, and stops waiting
+// at the deadline or when ctx is cancelled. It returns the outcome, and a
+// fault when no verdict was reached (the event is then token_unverified).
+// claims are meaningful only with [AuthTokenValid].
+func validate(ctx context.Context, v Validator, token string, timeout time.Duration) (Claims, AuthEvent, *validationFault) {
+	vctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	run := &validation{done: make(chan struct{})}
+	go run.run(vctx, v, token)
+	select {
+	case <-run.done:
+	case <-vctx.Done():
+		select {
+		case <-run.done: // returned as the deadline passed: take its result
+		default: // abandoned: run ends when Validate returns
+			if ctx.Err() != nil {
+				return Claims{}, AuthTokenUnverified, faultCanceled
+			}
+			return Claims{}, AuthTokenUnverified, faultTimeout
+		}
+	}
+	switch ev := eventFor(run.err); {
+	case run.panicked:
+		return Claims{}, AuthTokenUnverified, faultPanic
+	case ev == AuthTokenValid:
+		return run.claims, ev, nil
+	case ev != AuthTokenUnverified:
+		return Claims{}, ev, nil
+	case errors.Is(run.err, context.DeadlineExceeded):
+		return Claims{}, ev, faultTimeout
+	case errors.Is(run.err, context.Canceled):
+		return Claims{}, ev, faultCanceled
+	default:
+		return Claims{}, ev, faultUnavailable
+	}
+}
+
+// validation is one call of a Validator on a goroutine of its own. Its
+// fields are written before done is closed and read only after.
+type validation struct {
+	done     chan struct{}
+	claims   Claims
+	err      error
+	panicked bool
+}
+
+func (r *validation) run(ctx context.Context, v Validator, token string) {
+	returned := false
+	defer func() {
+		if !returned { // a panic, or runtime.Goexit (recover returns nil)
+			r.panicked = true
+			reportPanic(recover())
+		}
+		close(r.done)
+	}()
+	r.claims, r.err = v.Validate(ctx, token)
+	returned = true
+}
+
+// reportPanic tells otel.Handle that a validator panicked: the value's type
+// and the stack, never the value, which may hold the token.
+func reportPanic(p any) {
+	otel.Handle(fmt.Errorf("otelbearer: validator panicked with a value of type %T "+
+		"(the value is not shown: it may hold the token); request answered 503\n%s", p, debug.Stack()))
 }
