@@ -198,8 +198,8 @@ func WithValidationTimeout(d time.Duration) Option {
 }
 
 // WithTrustedTraceContext names the peers whose incoming trace context
-// (the traceparent of the configured propagator) the server span
-// continues, by their TCP peer address.
+// (the traceparent of the configured propagator) the server span of
+// [NewHandler] and [NewMiddleware] continues, by their TCP peer address.
 //
 // By default no peer is trusted: the server span of every request is the
 // root of a new trace, with a link to the incoming span context when there

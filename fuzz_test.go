@@ -33,14 +33,13 @@ const fuzzMaxHeader = 256
 // back as inputs. So a token counts as leaked only when it occurs more
 // often than in the same request with the token replaced by a canary of
 // the same length and shape, which takes the same path through the code.
+// testdata/fuzz/FuzzHandler keeps inputs of that kind.
 func FuzzHandler(f *testing.F) {
 	f.Add("Bearer abc", "")
 	f.Add("", "qtok")
 	f.Add("Bearer a b", "x")
 	f.Add("Basic dTpw", "")
 	f.Add("bearer\tZm9v==", "")
-	f.Add("Bearer token_invalid", "")
-	f.Add("", "otelbearer")
 	f.Add("Bearer "+tokExpired+" \t", "")
 	f.Fuzz(func(t *testing.T, auth, query string) {
 		run := fuzzServe(t, testValidator, auth, query)
