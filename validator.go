@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -128,55 +129,68 @@ func faultFor(why string) *validationFault {
 func validate(ctx context.Context, v Validator, token string, timeout time.Duration) (Claims, AuthEvent, *validationFault) {
 	vctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	run := &validation{done: make(chan struct{})}
-	go run.run(vctx, v, token)
+	run := validationPool.Get().(*validation)
+	run.ctx, run.v, run.token = vctx, v, token
+	go run.run()
 	select {
 	case <-run.done:
 	case <-vctx.Done():
 		select {
 		case <-run.done: // returned as the deadline passed: take its result
-		default: // abandoned: run ends when Validate returns
+		default: // abandoned, never pooled again: run ends when Validate returns
 			if ctx.Err() != nil {
 				return Claims{}, AuthTokenUnverified, faultCanceled
 			}
 			return Claims{}, AuthTokenUnverified, faultTimeout
 		}
 	}
-	switch ev := eventFor(run.err); {
-	case run.panicked:
+	claims, err, panicked := run.claims, run.err, run.panicked
+	*run = validation{done: run.done}
+	validationPool.Put(run)
+
+	switch ev := eventFor(err); {
+	case panicked:
 		return Claims{}, AuthTokenUnverified, faultPanic
 	case ev == AuthTokenValid:
-		return run.claims, ev, nil
+		return claims, ev, nil
 	case ev != AuthTokenUnverified:
 		return Claims{}, ev, nil
-	case errors.Is(run.err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded):
 		return Claims{}, ev, faultTimeout
-	case errors.Is(run.err, context.Canceled):
+	case errors.Is(err, context.Canceled):
 		return Claims{}, ev, faultCanceled
 	default:
 		return Claims{}, ev, faultUnavailable
 	}
 }
 
-// validation is one call of a Validator on a goroutine of its own. Its
-// fields are written before done is closed and read only after.
+// validation is one call of a Validator on a goroutine of its own. The
+// goroutine writes the results, then sends on done (buffered: it never
+// blocks); they are read only after receiving from done. A validation
+// whose result was received goes back to validationPool.
 type validation struct {
-	done     chan struct{}
+	done  chan struct{}
+	ctx   context.Context
+	v     Validator
+	token string
+
 	claims   Claims
 	err      error
 	panicked bool
 }
 
-func (r *validation) run(ctx context.Context, v Validator, token string) {
+var validationPool = sync.Pool{New: func() any { return &validation{done: make(chan struct{}, 1)} }}
+
+func (r *validation) run() {
 	returned := false
 	defer func() {
 		if !returned { // a panic, or runtime.Goexit (recover returns nil)
 			r.panicked = true
 			reportPanic(recover())
 		}
-		close(r.done)
+		r.done <- struct{}{}
 	}()
-	r.claims, r.err = v.Validate(ctx, token)
+	r.claims, r.err = r.v.Validate(r.ctx, r.token)
 	returned = true
 }
 
