@@ -87,7 +87,7 @@ func fuzzServe(t *testing.T, v Validator, auth, query string) fuzzRun {
 	var b strings.Builder
 	kvs := func(attrs []attribute.KeyValue) {
 		for _, kv := range attrs {
-			fmt.Fprintf(&b, " %s=%s", kv.Key, kv.Value.Emit())
+			fmt.Fprintf(&b, " %s=%s", kv.Key, kv.Value.String())
 		}
 		b.WriteByte('\n')
 	}
