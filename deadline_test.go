@@ -129,6 +129,7 @@ func TestValidationFaults(t *testing.T) {
 			assert.False(t, called, "the handler never runs without a verdict")
 			assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
 			assert.Equal(t, "5", res.Header.Get("Retry-After"))
+			assert.Equal(t, `Bearer realm="api"`, res.Header.Get("WWW-Authenticate"))
 			body, _ := io.ReadAll(res.Body)
 			assert.Contains(t, string(body), "temporarily_unavailable")
 

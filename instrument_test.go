@@ -123,7 +123,7 @@ func TestHandlerEnforcement(t *testing.T) {
 		{"revoked", func() *http.Request { return bearer(get("/api/data/alice-1"), tokRevoked) },
 			401, `Bearer realm="api", error="invalid_token", error_description="the access token was revoked"`, AuthTokenRevoked, AuthzNone, log.SeverityWarn},
 		{"validator down", func() *http.Request { return bearer(get("/api/data/alice-1"), tokDown) },
-			503, "", AuthTokenUnverified, AuthzNone, log.SeverityWarn},
+			503, `Bearer realm="api"`, AuthTokenUnverified, AuthzNone, log.SeverityWarn},
 		{"query token", func() *http.Request { return get("/api/data/alice-1?access_token=" + tokAlice) },
 			200, "", AuthTokenValid, AuthzAllow, log.SeverityInfo},
 		{"header and query", func() *http.Request { return bearer(get("/api/data/alice-1?access_token="+tokAlice), tokAlice) },
