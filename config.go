@@ -206,7 +206,9 @@ func WithValidationTimeout(d time.Duration) Option {
 // is one. An internet-facing service must not let its clients choose trace
 // ids: tail sampling keys on the trace id, so a client that picks ids the
 // sampler drops would make its own failed authentications vanish from
-// traces (the audit records still have them).
+// traces (the audit records still have them); under a parent-based
+// sampler, an unsampled traceparent would stop the request's spans from
+// being recorded at all.
 //
 // Name the peers that are your own services, e.g. the pod network or
 // loopback: their trace continues. [WithTrustedProxies] does not imply this

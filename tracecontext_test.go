@@ -89,3 +89,29 @@ func TestTraceContextNoneSent(t *testing.T) {
 	assert.False(t, server.Parent().IsValid())
 	assert.Empty(t, server.Links())
 }
+
+// Under the SDK's default parent-based sampler, a client that sends an
+// unsampled traceparent would have the server span not recorded at all;
+// by default its request is recorded as a root of its own.
+func TestTraceContextUnsampledParent(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		opts     []Option
+		recorded bool
+	}{
+		{"untrusted peer: recorded", nil, true},
+		{"trusted peer: follows its parent", []Option{WithTrustedTraceContext(netip.MustParsePrefix("192.0.2.0/24"))}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t) // default sampler: ParentBased(AlwaysSample)
+			opts := append(h.opts(WithValidator(testValidator),
+				WithOtelHTTPOptions(otelhttp.WithPropagators(propagation.TraceContext{}))), tt.opts...)
+			r := bearer(get("/"), "forged.token")
+			r.Header.Set("Traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00")
+			serve(NewHandler(http.NotFoundHandler(), "api", opts...), r)
+			assert.Equal(t, tt.recorded, len(h.spans.Ended()) == 1)
+			// The audit record is there either way.
+			assert.Equal(t, "token_invalid", recordAttrs(authnRecord(t, h))[AuthEventKey])
+		})
+	}
+}
