@@ -198,5 +198,5 @@ func (r *validation) run() {
 // and the stack, never the value, which may hold the token.
 func reportPanic(p any) {
 	otel.Handle(fmt.Errorf("otelbearer: validator panicked with a value of type %T "+
-		"(the value is not shown: it may hold the token); request answered 503\n%s", p, debug.Stack()))
+		"(the value is not shown: it may hold the token); the request is token_unverified\n%s", p, debug.Stack()))
 }
