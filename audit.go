@@ -74,6 +74,9 @@ func (st *requestState) emitAuthn(ctx context.Context, status int) {
 	if st.optional {
 		attrs = append(attrs, AuthOptionalKey.Bool(true))
 	}
+	if f := faultFor(st.why); f != nil {
+		attrs = append(attrs, errorTypeKey.String(f.errorType))
+	}
 	if v.decision != AuthzNone {
 		attrs = append(attrs, AuthzReasonKey.String(v.reason), AuthzResourceKey.String(v.resource))
 	}

@@ -32,7 +32,10 @@ func reject(w http.ResponseWriter, st *requestState, realm string) bool {
 		challenge(w, http.StatusUnauthorized, realm, errInvalidToken, "the access token expired", "")
 	case AuthTokenRevoked:
 		challenge(w, http.StatusUnauthorized, realm, errInvalidToken, "the access token was revoked", "")
-	default: // token_unverified: the validator could not decide; fail closed
+	default: // token_unverified: no verdict (unavailable, timeout, panic); fail closed
+		// RFC 6750 has no error code for this: the challenge names the
+		// scheme and realm only.
+		w.Header().Set("WWW-Authenticate", challengeHeader(realm, "", "", ""))
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "the token could not be validated")
 	}
@@ -42,6 +45,16 @@ func reject(w http.ResponseWriter, st *requestState, realm string) bool {
 // challenge writes an RFC 6750 error response with WWW-Authenticate.
 // desc and scope are fixed strings of this package, never request bytes.
 func challenge(w http.ResponseWriter, status int, realm, code, desc, scope string) {
+	w.Header().Set("WWW-Authenticate", challengeHeader(realm, code, desc, scope))
+	if code == "" {
+		code = "unauthorized"
+	}
+	writeError(w, status, code, desc)
+}
+
+// challengeHeader builds a Bearer WWW-Authenticate value; empty
+// parameters are left out.
+func challengeHeader(realm, code, desc, scope string) string {
 	var b strings.Builder
 	b.WriteString("Bearer")
 	sep := " "
@@ -60,11 +73,7 @@ func challenge(w http.ResponseWriter, status int, realm, code, desc, scope strin
 	param("error", code)
 	param("error_description", desc)
 	param("scope", scope)
-	w.Header().Set("WWW-Authenticate", b.String())
-	if code == "" {
-		code = "unauthorized"
-	}
-	writeError(w, status, code, desc)
+	return b.String()
 }
 
 func writeError(w http.ResponseWriter, status int, code, desc string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
+	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
@@ -34,6 +35,9 @@ type config struct {
 	key            Key
 	keyErr         error // a refused key: no fingerprints
 	loggerProvider log.LoggerProvider
+
+	validationTimeout time.Duration
+	traceTrusted      []netip.Prefix
 }
 
 // Option configures [NewHandler], [NewMiddleware] and [NewTransport].
@@ -44,7 +48,8 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 func newConfig(opts ...Option) *config {
-	c := &config{auditSuccess: true, userID: true, formTokens: true, maxHeader: DefaultMaxHeaderBytes}
+	c := &config{auditSuccess: true, userID: true, formTokens: true, maxHeader: DefaultMaxHeaderBytes,
+		validationTimeout: DefaultValidationTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
@@ -222,4 +227,60 @@ func WithRealm(realm string) Option {
 // off. Multipart bodies are never searched.
 func WithFormTokens(on bool) Option {
 	return optionFunc(func(c *config) { c.formTokens = on })
+}
+
+// WithValidationTimeout bounds how long a request waits for the
+// [Validator] (default [DefaultValidationTimeout]; d <= 0 keeps it).
+// Validate gets a context with this deadline. A validator that ignores its
+// context is abandoned at the deadline: the request stops waiting, and the
+// validator's goroutine ends when Validate returns.
+//
+// A validation that reaches no verdict — the deadline passed, the client
+// went away, or the validator returned context.DeadlineExceeded,
+// context.Canceled or [ErrValidatorUnavailable], or panicked — is recorded
+// as [AuthTokenUnverified], with error.type on the server span and the
+// audit record (validator_timeout, validator_canceled,
+// validator_unavailable, validator_panic), span status Error and a WARN
+// audit record; when enforcing, the request is answered 503 (fail closed),
+// never 401: an infrastructure fault is not a verdict on the token.
+func WithValidationTimeout(d time.Duration) Option {
+	return optionFunc(func(c *config) {
+		if d > 0 {
+			c.validationTimeout = d
+		}
+	})
+}
+
+// WithTrustedTraceContext names the peers whose incoming trace context
+// (the traceparent of the configured propagator) the server span of
+// [NewHandler] and [NewMiddleware] continues, by their TCP peer address.
+//
+// By default no peer is trusted: the server span of every request is the
+// root of a new trace, with a link to the incoming span context when there
+// is one. An internet-facing service must not let its clients choose trace
+// ids: tail sampling keys on the trace id, so a client that picks ids the
+// sampler drops would make its own failed authentications vanish from
+// traces (the audit records still have them); under a parent-based
+// sampler, an unsampled traceparent would stop the request's spans from
+// being recorded at all.
+//
+// Name the peers that are your own services, e.g. the pod network or
+// loopback: their trace continues. [WithTrustedProxies] does not imply this
+// trust: a proxy forwards its clients' traceparent unchanged, so trusting
+// it would trust every client behind it; name a proxy here only when it
+// starts traces of its own and drops the client's.
+//
+// For another rule (an mTLS identity, a header set by your gateway), pass
+// otelhttp.WithPublicEndpointFn through [WithOtelHTTPOptions]: it takes
+// precedence over this option (a request is continued when it returns
+// false); func(*http.Request) bool { return false } continues every trace.
+// Invalid prefixes are ignored.
+func WithTrustedTraceContext(prefixes ...netip.Prefix) Option {
+	return optionFunc(func(c *config) {
+		for _, p := range prefixes {
+			if p.IsValid() {
+				c.traceTrusted = append(c.traceTrusted, p.Masked())
+			}
+		}
+	})
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/realclientip/realclientip-go"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -28,11 +29,13 @@ func NewHandler(h http.Handler, operation string, opts ...Option) http.Handler {
 //     or form parameter) and fingerprints it, before otelhttp starts the
 //     server span, so the span, a Sampler (via [FromContext] on the parent
 //     context) and every child span see it;
-//  2. starts the server span through otelhttp;
-//  3. runs the [Validator], if any, inside that span and records the
-//     outcome; with a validator and without [WithObserveOnly] it answers
-//     failures per RFC 6750 (400, 401, 503 with WWW-Authenticate) without
-//     calling the next handler;
+//  2. starts the server span through otelhttp, as the root of a new trace
+//     linked to the incoming one unless the peer is trusted (see
+//     [WithTrustedTraceContext]);
+//  3. runs the [Validator], if any, inside that span with a deadline
+//     ([WithValidationTimeout]) and records the outcome; with a validator
+//     and without [WithObserveOnly] it answers failures per RFC 6750 (400,
+//     401, 503 with WWW-Authenticate) without calling the next handler;
 //  4. emits an [AuditEventAuthn] log record when the request ends.
 //
 // Configuration is resolved once here; a request never fails because of the
@@ -42,7 +45,7 @@ func NewMiddleware(operation string, opts ...Option) func(http.Handler) http.Han
 	ip := newClientIP(cfg.trusted)
 	return func(next http.Handler) http.Handler {
 		h := &handler{cfg: cfg, next: next, clientIP: ip, public: cfg.publicMatcher(next)}
-		h.traced = otelhttp.NewMiddleware(operation, cfg.otelhttpOpts...)(http.HandlerFunc(h.serveTraced))
+		h.traced = otelhttp.NewMiddleware(operation, cfg.serverOtelOpts()...)(http.HandlerFunc(h.serveTraced))
 		return h
 	}
 }
@@ -90,11 +93,16 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 		defer func() { st.emitAuthn(ctx, status.final()) }()
 	}
 	if st.token != "" && h.cfg.validator != nil {
-		claims, err := h.cfg.validator.Validate(ctx, st.token)
-		if err != nil {
-			st.setAuthn(eventFor(err), nil)
+		claims, event, fault := validate(ctx, h.cfg.validator, st.token, h.cfg.validationTimeout)
+		if fault != nil {
+			st.why = fault.desc
+			span.SetStatus(codes.Error, fault.desc)
+			span.SetAttributes(errorTypeKey.String(fault.errorType))
+		}
+		if event == AuthTokenValid {
+			st.setAuthn(event, &claims)
 		} else {
-			st.setAuthn(AuthTokenValid, &claims)
+			st.setAuthn(event, nil)
 		}
 	}
 	st.token = ""

@@ -3,12 +3,20 @@ package otelbearer
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"slices"
+	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Sentinel errors a [Validator] returns (wrapped or not) to say why a token
-// was refused. Any other error means [AuthTokenInvalid].
+// was refused. [context.DeadlineExceeded] and [context.Canceled] (wrapped or
+// not) mean, like [ErrValidatorUnavailable], that no verdict was reached.
+// Any other error means [AuthTokenInvalid].
 var (
 	// ErrTokenExpired maps to [AuthTokenExpired] (401 invalid_token).
 	ErrTokenExpired = errors.New("otelbearer: token expired")
@@ -44,6 +52,15 @@ func (c Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, s
 // error: one of the sentinel errors (possibly wrapped) or any other error
 // for an invalid token. The returned Claims (and their Scopes) belong to
 // the middleware afterwards. It must be safe for concurrent use.
+//
+// ctx carries a deadline ([WithValidationTimeout]) and is cancelled when
+// the client goes away; Validate should give up and return ctx.Err() then.
+// The middleware does not wait past the deadline: a Validate still running
+// is abandoned (it runs on its own goroutine, which ends when Validate
+// returns; its result is dropped) and the request answers 503. A timeout, a
+// cancellation and a panic in Validate are recorded as
+// [AuthTokenUnverified], never as a verdict on the token; the panic is
+// recovered and its value is never recorded, as it may hold the token.
 type Validator interface {
 	Validate(ctx context.Context, token string) (Claims, error)
 }
@@ -61,7 +78,8 @@ func eventFor(err error) AuthEvent {
 	switch {
 	case err == nil:
 		return AuthTokenValid
-	case errors.Is(err, ErrValidatorUnavailable):
+	case errors.Is(err, ErrValidatorUnavailable),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return AuthTokenUnverified
 	case errors.Is(err, ErrTokenExpired):
 		return AuthTokenExpired
@@ -69,4 +87,116 @@ func eventFor(err error) AuthEvent {
 		return AuthTokenRevoked
 	}
 	return AuthTokenInvalid
+}
+
+// DefaultValidationTimeout is how long a request waits for its [Validator]
+// unless [WithValidationTimeout] says otherwise.
+const DefaultValidationTimeout = 5 * time.Second
+
+// errorTypeKey is the semantic-convention error.type. The server span and
+// the audit record carry it when validation reached no verdict.
+const errorTypeKey = attribute.Key("error.type")
+
+// validationFault is a validation that reached no verdict on the token.
+// Both strings are fixed: never request bytes, never a panic value.
+type validationFault struct {
+	errorType string // error.type: low cardinality
+	desc      string // span status description, audit body suffix
+}
+
+var (
+	faultUnavailable = &validationFault{"validator_unavailable", "validator unavailable"}
+	faultTimeout     = &validationFault{"validator_timeout", "validator timed out"}
+	faultCanceled    = &validationFault{"validator_canceled", "request canceled during validation"}
+	faultPanic       = &validationFault{"validator_panic", "validator panicked"}
+	validationFaults = [...]*validationFault{faultUnavailable, faultTimeout, faultCanceled, faultPanic}
+)
+
+// faultFor returns the fault whose description is why, or nil.
+func faultFor(why string) *validationFault {
+	for _, f := range validationFaults {
+		if f.desc == why {
+			return f
+		}
+	}
+	return nil
+}
+
+// validate runs v on token with a deadline of timeout, and stops waiting
+// at the deadline or when ctx is cancelled. It returns the outcome, and a
+// fault when no verdict was reached (the event is then token_unverified).
+// claims are meaningful only with [AuthTokenValid].
+func validate(ctx context.Context, v Validator, token string, timeout time.Duration) (Claims, AuthEvent, *validationFault) {
+	vctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	run := validationPool.Get().(*validation)
+	run.ctx, run.v, run.token = vctx, v, token
+	go run.run()
+	select {
+	case <-run.done:
+	case <-vctx.Done():
+		select {
+		case <-run.done: // returned as the deadline passed: take its result
+		default: // abandoned, never pooled again: run ends when Validate returns
+			if ctx.Err() != nil {
+				return Claims{}, AuthTokenUnverified, faultCanceled
+			}
+			return Claims{}, AuthTokenUnverified, faultTimeout
+		}
+	}
+	claims, err, panicked := run.claims, run.err, run.panicked
+	*run = validation{done: run.done}
+	validationPool.Put(run)
+
+	switch ev := eventFor(err); {
+	case panicked:
+		return Claims{}, AuthTokenUnverified, faultPanic
+	case ev == AuthTokenValid:
+		return claims, ev, nil
+	case ev != AuthTokenUnverified:
+		return Claims{}, ev, nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return Claims{}, ev, faultTimeout
+	case errors.Is(err, context.Canceled):
+		return Claims{}, ev, faultCanceled
+	default:
+		return Claims{}, ev, faultUnavailable
+	}
+}
+
+// validation is one call of a Validator on a goroutine of its own. The
+// goroutine writes the results, then sends on done (buffered: it never
+// blocks); they are read only after receiving from done. A validation
+// whose result was received goes back to validationPool.
+type validation struct {
+	done  chan struct{}
+	ctx   context.Context
+	v     Validator
+	token string
+
+	claims   Claims
+	err      error
+	panicked bool
+}
+
+var validationPool = sync.Pool{New: func() any { return &validation{done: make(chan struct{}, 1)} }}
+
+func (r *validation) run() {
+	returned := false
+	defer func() {
+		if !returned { // a panic, or runtime.Goexit (recover returns nil)
+			r.panicked = true
+			reportPanic(recover())
+		}
+		r.done <- struct{}{}
+	}()
+	r.claims, r.err = r.v.Validate(r.ctx, r.token)
+	returned = true
+}
+
+// reportPanic tells otel.Handle that a validator panicked: the value's type
+// and the stack, never the value, which may hold the token.
+func reportPanic(p any) {
+	otel.Handle(fmt.Errorf("otelbearer: validator panicked with a value of type %T "+
+		"(the value is not shown: it may hold the token); the request is token_unverified\n%s", p, debug.Stack()))
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"time"
 
@@ -83,6 +84,10 @@ func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Wri
 	handler := otelbearer.NewHandler(a.routes(), "example",
 		otelbearer.WithValidator(validator),
 		otelbearer.WithPublicPaths("/healthz", "/internal/pricing"),
+		// The pricing call comes back over loopback and continues the
+		// caller's trace; any other client's trace context starts a new
+		// trace linked to it.
+		otelbearer.WithTrustedTraceContext(netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")),
 		otelbearer.WithLoggerProvider(providers.LoggerProvider),
 		fpKey, otelOpts,
 	)
