@@ -10,12 +10,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/contrib/bridges/otelslog"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/otelbearer/otelbearer/logbridge"
 )
@@ -259,5 +262,38 @@ func TestHandlerNoLeakOutsideRequest(t *testing.T) {
 			assert.NotContains(t, txt.String(), c)
 			assert.False(t, strings.Contains(js.String(), "!ERROR"), js.String())
 		})
+	}
+}
+
+// TestOTLPNoLeakByShape logs every shape through logbridge over otelslog,
+// exported by the real OTLP gRPC exporter to an in-process receiver: no
+// canary reaches the wire, the fields around it do.
+func TestOTLPNoLeakByShape(t *testing.T) {
+	p := newPipeline(t, false, sdktrace.AlwaysSample())
+	logger := slog.New(logbridge.NewHandler(otelslog.NewHandler("app", otelslog.WithLoggerProvider(p.lp))))
+	cases := leakCases()
+	canaries := make([]string, len(cases))
+	for i := range cases {
+		canaries[i] = newCanary(t)
+	}
+	serve(t, "Bearer "+tokGood, "/p", func(_ http.ResponseWriter, r *http.Request) {
+		for i, tt := range cases {
+			tt.log(r.Context(), logger, canaries[i])
+		}
+	}, p.options()...)
+	p.shutdown(t)
+	require.GreaterOrEqual(t, p.rcv.LogCount(), len(cases))
+	wire := p.rcv.Bytes()
+	for i, tt := range cases {
+		assert.False(t, bytes.Contains(wire, []byte(canaries[i])), tt.name)
+		if tt.bytes != nil {
+			assert.False(t, bytes.Contains(wire, tt.bytes(canaries[i])), tt.name)
+		}
+		for _, k := range tt.keep {
+			if _, err := strconv.Atoi(k); err == nil {
+				continue // an int on the wire, not text
+			}
+			assert.True(t, bytes.Contains(wire, []byte(k)), "%s: %s", tt.name, k)
+		}
 	}
 }
