@@ -103,8 +103,8 @@ func (s slogRedactor) camelFields(text string) (string, bool) {
 }
 
 // valueEnd returns where the value starting at i ends: after a quoted
-// string, after the bracket matching an opening one ({…}, &{…}, […],
-// map[…]), else at the next separator.
+// string, else at the first separator after the bracket matching an
+// opening one ({…}, &{…}, […], map[…]) or after i.
 func valueEnd(s string, i int) int {
 	if i >= len(s) {
 		return i
@@ -135,12 +135,12 @@ func valueEnd(s string, i int) int {
 				depth++
 			case '}', ']', ')':
 				depth--
-				if depth == 0 {
-					return j + 1
-				}
+			}
+			if depth == 0 {
+				break
 			}
 		}
-		return len(s)
+		i = min(j+1, len(s)) // then on to the next separator, as a second pass would
 	}
 	for j = i; j < len(s); j++ {
 		switch s[j] {

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"reflect"
 	"strconv"
@@ -31,8 +30,6 @@ const (
 	unencodableText = "!ERROR:cannot encode "
 )
 
-var errTruncated = errors.New("truncated")
-
 // composite converts a value that the next handler would otherwise encode
 // by reflection or through its own methods (a struct, pointer, map, slice,
 // array, json.Marshaler, encoding.TextMarshaler, named type) into the form
@@ -51,10 +48,9 @@ func (s slogRedactor) composite(key string, x any) slog.Value {
 	if err != nil {
 		return slog.StringValue(unencodableText + reflect.TypeOf(x).String())
 	}
-	c := converter{s: s, dec: json.NewDecoder(bytes.NewReader(data))}
-	c.dec.UseNumber()
+	c := converter{s: s, data: data}
 	v, err := c.value(key, 0)
-	if err != nil && !errors.Is(err, errTruncated) {
+	if err != nil {
 		return slog.StringValue(unencodableText + reflect.TypeOf(x).String())
 	}
 	return v
@@ -76,97 +72,141 @@ func marshalBounded(x any) (data []byte, err error) {
 	return data, err
 }
 
-// converter walks the JSON form of one value once, token by token.
+// converter walks the JSON form of one value once. The form comes from
+// json.Marshal, so it is valid and compact (Marshaler output is checked and
+// compacted by encoding/json); anything unexpected is still an error, never
+// a panic or an out-of-range read.
 type converter struct {
 	s     slogRedactor
-	dec   *json.Decoder
+	data  []byte
+	pos   int
 	nodes int
 }
 
-// value reads the next JSON value, found under key at depth, and returns
-// it redacted. An object becomes a group (an empty one an empty map, which
-// handlers print as {} rather than dropping it).
+var errSyntax = errors.New("unexpected JSON")
+
+// value reads the JSON value at c.pos, found under key at depth, and
+// returns it redacted. An object becomes a group (an empty one an empty
+// map, which handlers print as {} rather than dropping it), an array a
+// []any.
 func (c *converter) value(key string, depth int) (slog.Value, error) {
-	tok, err := c.dec.Token()
-	if err != nil {
-		return slog.Value{}, err
+	if c.pos >= len(c.data) {
+		return slog.Value{}, errSyntax
 	}
 	c.nodes++
-	switch t := tok.(type) {
-	case json.Delim:
+	switch b := c.data[c.pos]; b {
+	case '{', '[':
 		if depth >= maxCompositeDepth || c.nodes > maxCompositeNodes {
-			if err := c.skip(1); err != nil {
+			if err := c.skip(); err != nil {
 				return slog.Value{}, err
 			}
 			return slog.StringValue(truncatedText), nil
 		}
-		if t == '{' {
+		if b == '{' {
 			return c.object(depth)
 		}
 		return c.array(key, depth)
-	case string:
-		return slog.StringValue(c.s.leaf(key, t)), nil
-	case json.Number:
-		if c.s.sensitive(key) {
-			return slog.StringValue(otelbearer.Redacted), nil
-		}
-		return number(t), nil
-	case bool:
-		if c.s.sensitive(key) {
-			return slog.StringValue(otelbearer.Redacted), nil
-		}
-		return slog.BoolValue(t), nil
-	}
-	return slog.AnyValue(nil), nil // null
-}
-
-// object reads the members of an object whose '{' was read.
-func (c *converter) object(depth int) (slog.Value, error) {
-	var attrs []slog.Attr
-	for c.dec.More() {
-		tok, err := c.dec.Token()
+	case '"':
+		str, err := c.string()
 		if err != nil {
 			return slog.Value{}, err
 		}
-		k, _ := tok.(string)
-		if c.nodes >= maxCompositeNodes {
-			if err := c.skip(1); err != nil {
+		return slog.StringValue(c.s.leaf(key, str)), nil
+	case 't', 'f', 'n':
+		for _, lit := range []string{"true", "false", "null"} {
+			if bytes.HasPrefix(c.data[c.pos:], []byte(lit)) {
+				c.pos += len(lit)
+				switch {
+				case lit == "null":
+					return slog.AnyValue(nil), nil
+				case c.s.sensitive(key):
+					return slog.StringValue(otelbearer.Redacted), nil
+				}
+				return slog.BoolValue(lit == "true"), nil
+			}
+		}
+		return slog.Value{}, errSyntax
+	}
+	start := c.pos
+	for c.pos < len(c.data) && bytes.IndexByte([]byte("+-.0123456789eE"), c.data[c.pos]) >= 0 {
+		c.pos++
+	}
+	if c.pos == start {
+		return slog.Value{}, errSyntax
+	}
+	if c.s.sensitive(key) {
+		return slog.StringValue(otelbearer.Redacted), nil
+	}
+	return number(string(c.data[start:c.pos])), nil
+}
+
+// object reads the members of the object at c.pos.
+func (c *converter) object(depth int) (slog.Value, error) {
+	c.pos++ // '{'
+	var attrs []slog.Attr
+	for c.pos < len(c.data) && c.data[c.pos] != '}' {
+		if len(attrs) > 0 {
+			if c.data[c.pos] != ',' {
+				return slog.Value{}, errSyntax
+			}
+			c.pos++
+		}
+		k, err := c.string()
+		if err != nil {
+			return slog.Value{}, err
+		}
+		if c.pos >= len(c.data) || c.data[c.pos] != ':' {
+			return slog.Value{}, errSyntax
+		}
+		c.pos++
+		var v slog.Value
+		switch {
+		case c.nodes >= maxCompositeNodes:
+			k, v = truncatedText, slog.StringValue(truncatedText)
+			if err := c.skipRest(); err != nil {
 				return slog.Value{}, err
 			}
-			attrs = append(attrs, slog.String(truncatedText, truncatedText))
-			return slog.GroupValue(attrs...), nil
-		}
-		var v slog.Value
-		if c.s.sensitive(k) {
+			return slog.GroupValue(append(attrs, slog.Attr{Key: k, Value: v})...), nil
+		case c.s.sensitive(k):
 			// Whatever sits under a sensitive key goes, composite or not.
-			if err := c.skipValue(); err != nil {
+			if err := c.skip(); err != nil {
 				return slog.Value{}, err
 			}
 			c.nodes++
 			v = slog.StringValue(otelbearer.Redacted)
-		} else if v, err = c.value(k, depth+1); err != nil {
-			return slog.Value{}, err
+		default:
+			if v, err = c.value(k, depth+1); err != nil {
+				return slog.Value{}, err
+			}
 		}
 		if rk, ok := c.s.r.String("", k); ok {
 			k = rk // a map keyed by credentials: value rules apply to keys
 		}
 		attrs = append(attrs, slog.Attr{Key: k, Value: v})
 	}
-	if _, err := c.dec.Token(); err != nil { // '}'
-		return slog.Value{}, err
+	if c.pos >= len(c.data) {
+		return slog.Value{}, errSyntax
 	}
+	c.pos++ // '}'
 	if len(attrs) == 0 {
 		return slog.AnyValue(map[string]any{}), nil
 	}
 	return slog.GroupValue(attrs...), nil
 }
 
-// array reads the elements of an array whose '[' was read, found under key.
+// array reads the elements of the array at c.pos, found under key.
 func (c *converter) array(key string, depth int) (slog.Value, error) {
+	c.pos++ // '['
 	out := []any{}
-	for c.dec.More() {
+	for c.pos < len(c.data) && c.data[c.pos] != ']' {
+		if len(out) > 0 {
+			if c.data[c.pos] != ',' {
+				return slog.Value{}, errSyntax
+			}
+			c.pos++
+		}
 		if c.nodes >= maxCompositeNodes {
-			if err := c.skip(1); err != nil {
+			if err := c.skipRest(); err != nil {
 				return slog.Value{}, err
 			}
 			return slog.AnyValue(append(out, truncatedText)), nil
@@ -177,43 +217,82 @@ func (c *converter) array(key string, depth int) (slog.Value, error) {
 		}
 		out = append(out, plain(v))
 	}
-	if _, err := c.dec.Token(); err != nil { // ']'
-		return slog.Value{}, err
+	if c.pos >= len(c.data) {
+		return slog.Value{}, errSyntax
 	}
+	c.pos++ // ']'
 	return slog.AnyValue(out), nil
 }
 
-// skipValue consumes the next JSON value.
-func (c *converter) skipValue() error {
-	tok, err := c.dec.Token()
-	if err != nil {
-		return err
+// string reads the JSON string at c.pos.
+func (c *converter) string() (string, error) {
+	if c.pos >= len(c.data) || c.data[c.pos] != '"' {
+		return "", errSyntax
 	}
-	if _, ok := tok.(json.Delim); ok {
-		return c.skip(1)
+	start, escaped := c.pos, false
+	for i := start + 1; i < len(c.data); i++ {
+		switch c.data[i] {
+		case '\\':
+			escaped = true
+			i++
+		case '"':
+			c.pos = i + 1
+			if !escaped {
+				return string(c.data[start+1 : i]), nil
+			}
+			var s string
+			if err := json.Unmarshal(c.data[start:c.pos], &s); err != nil {
+				return "", err
+			}
+			return s, nil
+		}
 	}
-	return nil
+	return "", errSyntax
 }
 
-// skip consumes tokens until open nesting levels are closed, iteratively.
-func (c *converter) skip(open int) error {
-	for open > 0 {
-		tok, err := c.dec.Token()
-		if err != nil {
-			if err == io.EOF {
-				return nil
-			}
+// skip consumes the value at c.pos, iteratively.
+func (c *converter) skip() error {
+	if c.pos < len(c.data) && c.data[c.pos] != '{' && c.data[c.pos] != '[' {
+		if c.data[c.pos] == '"' {
+			_, err := c.string()
 			return err
 		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				open++
-			} else {
-				open--
+		for c.pos < len(c.data) && bytes.IndexByte([]byte(",}]"), c.data[c.pos]) < 0 {
+			c.pos++
+		}
+		return nil
+	}
+	return c.skipNested(0)
+}
+
+// skipRest consumes the rest of the object or array c.pos is inside of
+// (c.pos at a member's value or an element), closing bracket included.
+func (c *converter) skipRest() error { return c.skipNested(1) }
+
+// skipNested consumes brackets until open levels (plus those it opens)
+// are closed, stepping over strings.
+func (c *converter) skipNested(open int) error {
+	for c.pos < len(c.data) {
+		switch c.data[c.pos] {
+		case '"':
+			if _, err := c.string(); err != nil {
+				return err
 			}
+			if open == 0 {
+				return nil
+			}
+			continue
+		case '{', '[':
+			open++
+		case '}', ']':
+			open--
+		}
+		c.pos++
+		if open == 0 {
+			return nil
 		}
 	}
-	return nil
+	return errSyntax
 }
 
 // plain turns a converted value into what encoding/json, fmt and otelslog
@@ -232,17 +311,17 @@ func plain(v slog.Value) any {
 
 // number converts a JSON number to an int64, uint64 or float64 value, or
 // keeps its text.
-func number(n json.Number) slog.Value {
-	if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+func number(n string) slog.Value {
+	if i, err := strconv.ParseInt(n, 10, 64); err == nil {
 		return slog.Int64Value(i)
 	}
-	if u, err := strconv.ParseUint(string(n), 10, 64); err == nil {
+	if u, err := strconv.ParseUint(n, 10, 64); err == nil {
 		return slog.Uint64Value(u)
 	}
-	if f, err := strconv.ParseFloat(string(n), 64); err == nil {
+	if f, err := strconv.ParseFloat(n, 64); err == nil {
 		return slog.Float64Value(f)
 	}
-	return slog.StringValue(string(n))
+	return slog.StringValue(n)
 }
 
 // leaf redacts a string member of a composite value. encoding/json prints
