@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/otelbearer/otelbearer"
 )
@@ -143,7 +144,7 @@ func (c *converter) value(key string, depth int) (slog.Value, error) {
 // object reads the members of the object at c.pos.
 func (c *converter) object(depth int) (slog.Value, error) {
 	c.pos++ // '{'
-	var attrs []slog.Attr
+	attrs := make([]slog.Attr, 0, 4)
 	for c.pos < len(c.data) && c.data[c.pos] != '}' {
 		if len(attrs) > 0 {
 			if c.data[c.pos] != ',' {
@@ -238,7 +239,12 @@ func (c *converter) string() (string, error) {
 		case '"':
 			c.pos = i + 1
 			if !escaped {
-				return string(c.data[start+1 : i]), nil
+				if i == start+1 {
+					return "", nil
+				}
+				// c.data is ours (json.Marshal's fresh output) and never
+				// written again: strings may share it.
+				return unsafe.String(&c.data[start+1], i-start-1), nil
 			}
 			var s string
 			if err := json.Unmarshal(c.data[start:c.pos], &s); err != nil {

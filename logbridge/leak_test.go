@@ -297,3 +297,27 @@ func TestOTLPNoLeakByShape(t *testing.T) {
 		}
 	}
 }
+
+// TestOTLPErrorStaysException: an error attribute stays an error for
+// otelslog, so the record keeps exception.type of the original error and
+// exception.message carries the redacted text.
+func TestOTLPErrorStaysException(t *testing.T) {
+	p := newPipeline(t, false, sdktrace.AlwaysSample())
+	logger := slog.New(logbridge.NewHandler(otelslog.NewHandler("app", otelslog.WithLoggerProvider(p.lp))))
+	c := newCanary(t)
+	serve(t, "Bearer "+tokGood, "/p", func(_ http.ResponseWriter, r *http.Request) {
+		logger.ErrorContext(r.Context(), "refresh failed", "err",
+			fmt.Errorf("refresh: %w", &tokenError{&plainToken{AccessToken: c, TokenType: "Bearer"}}))
+	}, p.options()...)
+	p.shutdown(t)
+	assert.False(t, p.rcv.Contains(c))
+	var got map[string]any
+	for _, r := range p.records() {
+		if r.GetBody().GetStringValue() == "refresh failed" {
+			got = attrs(t, r)
+		}
+	}
+	require.NotNil(t, got, "record not received")
+	assert.Equal(t, "*logbridge_test.tokenError", got["exception.type"])
+	assert.Contains(t, got["exception.message"], "refresh: token {AccessToken:REDACTED TokenType:Bearer")
+}

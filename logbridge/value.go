@@ -3,12 +3,14 @@ package logbridge
 import (
 	"encoding"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -134,8 +136,10 @@ func (s slogRedactor) any(key string, x any) (slog.Value, bool) {
 	case error:
 		// JSONHandler prints Error() (MarshalJSON for a json.Marshaler),
 		// TextHandler Error() (Format for a fmt.Formatter): always replace.
+		// Kept an error (otelslog makes it the record's exception) that
+		// prints only the redacted text.
 		out, _ := s.str(key, safeText(x, x.Error))
-		return slog.StringValue(out), true
+		return slog.AnyValue(redactedError{msg: out, typ: errorType(x)}), true
 	case fmt.Stringer:
 		// JSONHandler would encode the fields, not String(): always replace.
 		out, _ := s.str(key, safeText(x, x.String))
@@ -185,6 +189,38 @@ func safeText(x any, f func() string) (s string) {
 		}
 	}()
 	return f()
+}
+
+// redactedError stands for an error whose text was redacted. It prints
+// only that text and does not unwrap to the original; ErrorType reports
+// the original's type for the exception.type the log SDK derives.
+type redactedError struct{ msg, typ string }
+
+func (e redactedError) Error() string     { return e.msg }
+func (e redactedError) ErrorType() string { return e.typ }
+
+var fmtWrapError = reflect.TypeOf(fmt.Errorf("%w", errors.New("")))
+
+// errorType names err's type as the log SDK does: its own ErrorType, else
+// the type under fmt.Errorf's %w wrappers as "pkg.Name".
+func errorType(err error) string {
+	if et, ok := err.(interface{ ErrorType() string }); ok {
+		if t := safeText(err, et.ErrorType); t != "" && !strings.HasPrefix(t, "!PANIC") {
+			return t
+		}
+	}
+	for reflect.TypeOf(err) == fmtWrapError {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		err = u
+	}
+	t := reflect.TypeOf(err)
+	if t.PkgPath() != "" && t.Name() != "" {
+		return t.PkgPath() + "." + t.Name()
+	}
+	return t.String()
 }
 
 // stringMap redacts a map[string]string into a copy when any value
