@@ -35,12 +35,14 @@ const (
 // by reflection or through its own methods (a struct, pointer, map, slice,
 // array, json.Marshaler, encoding.TextMarshaler, named type) into the form
 // it is redacted in: its encoding/json form, decoded and redacted member by
-// member (each member's key selects its key rules, camelCase keys included;
-// the value rules also apply to the keys themselves),
-// then handed on as a slog group (an object), a []any of plain maps,
-// slices and scalars (an array) or a scalar. What the next handler encodes
-// is therefore exactly what was redacted, whatever encoder it uses. A
-// composite value under a sensitive key is replaced as a whole.
+// member (each member's key selects its key rules, camelCase keys
+// included; the value rules also apply to the keys themselves), then
+// handed on as a slog group (an object), a []any of plain maps, slices and
+// scalars (an array) or a scalar. What the next handler encodes is
+// therefore exactly what was redacted, whatever encoder it uses. A
+// composite value under a sensitive key is replaced as a whole. Cost:
+// linear in the size of the JSON form, which is refused above
+// maxCompositeBytes.
 func (s slogRedactor) composite(key string, x any) slog.Value {
 	if s.sensitive(key) {
 		return slog.StringValue(otelbearer.Redacted)
