@@ -24,13 +24,33 @@
 //
 // # What is redacted
 //
-// Strings, []string and []byte values, http.Header, url.Values and other
-// string-keyed maps (each member's key selects its rules, so
-// Authorization keeps its scheme: "Bearer REDACTED"), slices, groups,
-// resolved [slog.LogValuer] values, errors and [fmt.Stringer] values (their
-// text) and, as a last resort, other structs, maps and pointers through
-// their %+v text. A value whose text needs no redaction is passed on as it
-// is. Attribute keys are not redacted.
+// The message and every attribute, including those added with WithAttrs
+// and those of resolved [slog.LogValuer] values and groups. Each value's
+// key selects its key rules; camelCase keys (AccessToken, clientSecret)
+// are read as their snake_case form.
+//
+//   - Strings, []string, []byte, http.Header, url.Values and string maps
+//     are redacted in place (each member's key selects its rules, so
+//     Authorization keeps its scheme: "Bearer REDACTED") and passed on as
+//     they are when nothing needs redaction.
+//   - Errors are passed on as errors that print only their redacted text
+//     (otelslog still records exception.type of the original);
+//     [fmt.Stringer] values as their redacted text.
+//   - Every other composite value (structs, pointers, maps, slices,
+//     json.Marshaler and encoding.TextMarshaler implementations, named
+//     types) is converted to its encoding/json form, redacted member by
+//     member and passed on as groups and plain values, so the next handler
+//     encodes exactly what was redacted, whatever its encoder. A composite
+//     value under a sensitive key is replaced as a whole. A value
+//     encoding/json cannot encode (a func field, a cycle, a failing
+//     MarshalJSON) or whose JSON form exceeds 256 KiB becomes
+//     "!ERROR:cannot encode <type>"; nesting beyond 32 levels and members
+//     beyond 10,000 become "!TRUNCATED".
+//
+// Go-syntax and key=value text ({AccessToken:… TokenType:Bearer},
+// "apiKey":"…") gets the key rules for its field names, in messages,
+// strings, error texts and String results. Attribute keys are not
+// redacted; keys inside composite values get the value rules.
 //
 // Plain slog.Info calls have no context: their records are redacted but
 // carry no stamped attributes (and otelslog gives them no trace id).

@@ -52,7 +52,7 @@ func (h *Handler) Enabled(ctx context.Context, l slog.Level) bool {
 // passes the result to the next handler, returning its error. r is not
 // modified.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	msg, _ := h.red.r.String("", r.Message)
+	msg, _ := h.red.str("", r.Message)
 	out := slog.NewRecord(r.Time, r.Level, msg, r.PC)
 	for _, kv := range otelbearer.Attributes(ctx) {
 		out.AddAttrs(slogAttr(kv))

@@ -1,11 +1,16 @@
 package logbridge
 
 import (
+	"encoding"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 
 	"go.opentelemetry.io/otel/attribute"
 
@@ -53,10 +58,14 @@ func (s slogRedactor) attrs(in []slog.Attr) []slog.Attr {
 func (s slogRedactor) value(key string, v slog.Value) (slog.Value, bool) {
 	switch v.Kind() {
 	case slog.KindString:
-		if out, ok := s.r.String(key, v.String()); ok {
+		if out, ok := s.str(key, v.String()); ok {
 			return slog.StringValue(out), true
 		}
 	case slog.KindGroup:
+		if s.sensitive(key) {
+			// Whatever sits under a sensitive key goes as a whole.
+			return slog.StringValue(otelbearer.Redacted), true
+		}
 		in := v.Group()
 		var out []slog.Attr
 		for i, a := range in {
@@ -78,13 +87,19 @@ func (s slogRedactor) value(key string, v slog.Value) (slog.Value, bool) {
 	return v, false
 }
 
-// any redacts the value of a KindAny slog.Value.
+// any redacts the value of a KindAny slog.Value. Values the next handler
+// prints from their content alone ([]byte, []string, http.Header,
+// url.Values, string maps, attribute.Value) are redacted in place and
+// passed on unchanged when nothing needs redaction. Errors and
+// fmt.Stringers are replaced by their redacted text, and every other
+// composite value by its redacted JSON form (see composite): the next
+// handler never encodes a value the redactor did not see in that form.
 func (s slogRedactor) any(key string, x any) (slog.Value, bool) {
 	switch x := x.(type) {
 	case nil:
 		return slog.Value{}, false
 	case []byte:
-		if out, ok := s.r.String(key, string(x)); ok {
+		if out, ok := s.str(key, string(x)); ok {
 			return slog.AnyValue([]byte(out)), true
 		}
 		return slog.Value{}, false
@@ -109,50 +124,7 @@ func (s slogRedactor) any(key string, x any) (slog.Value, bool) {
 		}
 		return slog.Value{}, false
 	case map[string]string:
-		var out map[string]string
-		for k, v := range x {
-			if red, ok := s.r.String(k, v); ok {
-				if out == nil {
-					out = make(map[string]string, len(x))
-					for k2, v2 := range x {
-						out[k2] = v2
-					}
-				}
-				out[k] = red
-			}
-		}
-		if out != nil {
-			return slog.AnyValue(out), true
-		}
-		return slog.Value{}, false
-	case map[string]any:
-		var out map[string]any
-		for k, v := range x {
-			if red, ok := s.value(k, slog.AnyValue(v).Resolve()); ok {
-				if out == nil {
-					out = make(map[string]any, len(x))
-					for k2, v2 := range x {
-						out[k2] = v2
-					}
-				}
-				out[k] = red.Any()
-			}
-		}
-		if out != nil {
-			return slog.AnyValue(out), true
-		}
-		return slog.Value{}, false
-	case []any:
-		var out []any
-		for i, v := range x {
-			if red, ok := s.value(key, slog.AnyValue(v).Resolve()); ok {
-				if out == nil {
-					out = append([]any(nil), x...)
-				}
-				out[i] = red.Any()
-			}
-		}
-		if out != nil {
+		if out, ok := s.stringMap(x); ok {
 			return slog.AnyValue(out), true
 		}
 		return slog.Value{}, false
@@ -162,33 +134,115 @@ func (s slogRedactor) any(key string, x any) (slog.Value, bool) {
 		}
 		return slog.Value{}, false
 	case error:
-		return s.text(key, x.Error())
+		// JSONHandler prints Error() (MarshalJSON for a json.Marshaler),
+		// TextHandler Error() (Format for a fmt.Formatter): always replace.
+		// Kept an error (otelslog makes it the record's exception) that
+		// prints only the redacted text.
+		out, _ := s.str(key, safeText(x, x.Error))
+		return slog.AnyValue(redactedError{msg: out, typ: errorType(x)}), true
 	case fmt.Stringer:
-		return s.text(key, x.String())
-	}
-	switch reflect.TypeOf(x).Kind() {
-	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array, reflect.Pointer, reflect.Interface:
-		// Last resort: what otelslog and %v would print. A value whose text
-		// holds a credential is replaced by its redacted text.
-		return s.text(key, fmt.Sprintf("%+v", x))
-	}
-	return slog.Value{}, false
-}
-
-// text returns the redacted text as a string value when redaction changed
-// it.
-func (s slogRedactor) text(key, t string) (slog.Value, bool) {
-	if out, ok := s.r.String(key, t); ok {
+		// JSONHandler would encode the fields, not String(): always replace.
+		out, _ := s.str(key, safeText(x, x.String))
 		return slog.StringValue(out), true
 	}
-	return slog.Value{}, false
+	t := reflect.TypeOf(x)
+	switch t.Kind() {
+	case reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return slog.Value{}, false // printed as an address, or not at all
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		if t.NumMethod() == 0 {
+			return slog.Value{}, false // a named number prints as the number
+		}
+	case reflect.String:
+		if t.NumMethod() == 0 {
+			out, _ := s.str(key, reflect.ValueOf(x).String())
+			return slog.StringValue(out), true
+		}
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 && !t.Implements(jsonMarshaler) && !t.Implements(textMarshaler) {
+			// A named []byte: TextHandler prints it as text, JSONHandler as
+			// base64. Both get the redacted bytes as a plain []byte.
+			out, _ := s.str(key, string(reflect.ValueOf(x).Bytes()))
+			return slog.AnyValue([]byte(out)), true
+		}
+	}
+	return s.composite(key, x), true
+}
+
+var (
+	jsonMarshaler = reflect.TypeFor[json.Marshaler]()
+	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+// safeText calls an Error or String method, turning a panic into a fixed
+// text ("<nil>" for a nil pointer receiver, as fmt prints it).
+func safeText(x any, f func() string) (s string) {
+	defer func() {
+		if p := recover(); p != nil {
+			if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
+				s = "<nil>"
+				return
+			}
+			s = "!PANIC in " + reflect.TypeOf(x).String() + " text method"
+		}
+	}()
+	return f()
+}
+
+// redactedError stands for an error whose text was redacted. It prints
+// only that text and does not unwrap to the original; ErrorType reports
+// the original's type for the exception.type the log SDK derives.
+type redactedError struct{ msg, typ string }
+
+func (e redactedError) Error() string     { return e.msg }
+func (e redactedError) ErrorType() string { return e.typ }
+
+var fmtWrapError = reflect.TypeOf(fmt.Errorf("%w", errors.New("")))
+
+// errorType names err's type as the log SDK does: its own ErrorType, else
+// the type under fmt.Errorf's %w wrappers as "pkg.Name".
+func errorType(err error) string {
+	if et, ok := err.(interface{ ErrorType() string }); ok {
+		if t := safeText(err, et.ErrorType); t != "" && !strings.HasPrefix(t, "!PANIC") {
+			return t
+		}
+	}
+	for reflect.TypeOf(err) == fmtWrapError {
+		u := errors.Unwrap(err)
+		if u == nil {
+			break
+		}
+		err = u
+	}
+	t := reflect.TypeOf(err)
+	if t.PkgPath() != "" && t.Name() != "" {
+		return t.PkgPath() + "." + t.Name()
+	}
+	return t.String()
+}
+
+// stringMap redacts a map[string]string into a copy when any value
+// changes; each member's key selects its rules.
+func (s slogRedactor) stringMap(x map[string]string) (map[string]string, bool) {
+	var out map[string]string
+	for k, v := range x {
+		if red, ok := s.str(k, v); ok {
+			if out == nil {
+				out = maps.Clone(x)
+			}
+			out[k] = red
+		}
+	}
+	return out, out != nil
 }
 
 // strings redacts a []string into a copy when any element changes.
 func (s slogRedactor) strings(key string, in []string) ([]string, bool) {
 	var out []string
 	for i, v := range in {
-		if red, ok := s.r.String(key, v); ok {
+		if red, ok := s.str(key, v); ok {
 			if out == nil {
 				out = append([]string(nil), in...)
 			}

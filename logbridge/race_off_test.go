@@ -1,0 +1,5 @@
+//go:build !race
+
+package logbridge_test
+
+const raceEnabled = false
