@@ -51,8 +51,10 @@
 // requests 400 invalid_request, missing tokens 401 with no error code,
 // invalid, expired and revoked tokens 401 invalid_token, insufficient scope
 // 403 ([RequireScopes]); every 401 carries WWW-Authenticate: Bearer. A
-// validator that cannot decide ([ErrValidatorUnavailable]) fails closed
-// with 503. [WithObserveOnly] records without rejecting.
+// validation without a verdict ([ErrValidatorUnavailable], the
+// [WithValidationTimeout] deadline, a cancelled request, a panic) fails
+// closed with 503 and is recorded as [AuthTokenUnverified].
+// [WithObserveOnly] records without rejecting.
 //
 // # Logs
 //

@@ -103,7 +103,7 @@ func (c *errCapture) all() []error {
 	return append([]error(nil), c.errs...)
 }
 
-func captureOtelErrors(t *testing.T) *errCapture {
+func captureKeyErrors(t *testing.T) *errCapture {
 	c := &errCapture{}
 	prev := otel.GetErrorHandler()
 	otel.SetErrorHandler(c)
@@ -123,7 +123,7 @@ func TestShortKeyRecordsNoFingerprint(t *testing.T) {
 	}
 	for _, how := range []string{"option", "env"} {
 		t.Run(how, func(t *testing.T) {
-			errs := captureOtelErrors(t)
+			errs := captureKeyErrors(t)
 			h := newHarness(t)
 			opts := []Option{WithLoggerProvider(h.lp), WithOtelHTTPOptions(otelhttpTP(h.tp)), WithValidator(testValidator)}
 			if how == "option" {
@@ -173,7 +173,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // TestKeyFromEnvWarnsOnSpace: a key with a trailing newline is used as it
 // is, and said once through otel.Handle.
 func TestKeyFromEnvWarnsOnSpace(t *testing.T) {
-	errs := captureOtelErrors(t)
+	errs := captureKeyErrors(t)
 	warnKeySpace = sync.Once{}
 	t.Setenv(FingerprintKeyEnv, "a-key-from-a-file-of-32-bytes-xx\n")
 	for range 3 {
