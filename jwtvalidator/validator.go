@@ -127,7 +127,6 @@ func stringClaim(mc jwt.MapClaims, name string) (string, error) {
 	return s, nil
 }
 
-
 // config holds what the options set.
 type config struct {
 	methods     []string
