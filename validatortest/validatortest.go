@@ -18,48 +18,49 @@
 //
 // # What it checks
 //
-// Every refusal must come as an error that wraps exactly one of
-// otelbearer's sentinel errors (the one named below, no other), with the
-// zero [otelbearer.Claims], and whose text does not contain the token.
+// Each check is a subtest of that name. Every refusal must be an error
+// that wraps the sentinel named below and no other of otelbearer's
+// sentinels, comes with the zero [otelbearer.Claims], and whose text
+// does not contain the token. A panic in Validate fails the check.
 //
-//   - valid: a token minted with [Valid] is accepted, and Claims carries
-//     the Subject, Scopes, TokenID and ClientID it was minted with, an
-//     ExpiresAt that is zero or the minted expiry, and, with
-//     [WithIssuer], that Issuer; HasScope agrees; a second validation of
-//     the same token agrees; a token minted without scopes gives none.
-//   - garbage: empty, short, long, binary and non-JWT strings:
+//   - valid: a [Valid] token is accepted, and Claims carries the Subject,
+//     Scopes, TokenID and ClientID it was minted with, an ExpiresAt that
+//     is zero or the minted expiry and, with [WithIssuer], that Issuer;
+//     HasScope agrees. valid/again validates the same token a second
+//     time; valid/no-scopes mints one without scopes and wants none.
+//   - garbage/…: empty, short, long, binary, JSON and other non-tokens:
 //     [otelbearer.ErrTokenInvalid].
 //   - expired ([Expired]): [otelbearer.ErrTokenExpired].
-//   - not yet valid ([NotYetValid]), wrong key ([WrongKey]), wrong issuer
-//     ([WrongIssuer]), wrong audience ([WrongAudience]):
+//   - not-yet-valid, wrong-key, wrong-issuer, wrong-audience
+//     ([NotYetValid], [WrongKey], [WrongIssuer], [WrongAudience]):
 //     [otelbearer.ErrTokenInvalid].
-//   - revoked ([Revoked]): [otelbearer.ErrTokenRevoked]; revocation
-//     unavailable ([Unavailable]): [otelbearer.ErrValidatorUnavailable].
-//   - cancelled context: Validate of a valid token with a cancelled
-//     context returns within the time of [WithTimeout], either the claims
-//     (a validator that needed no I/O) or an error wrapping the context's
-//     error or [otelbearer.ErrValidatorUnavailable], never a verdict on
-//     the token (invalid, expired, revoked).
-//   - concurrent: valid and refused tokens validated from several
-//     goroutines at once get the same answers (run with -race).
+//   - revoked ([Revoked]): [otelbearer.ErrTokenRevoked];
+//     revocation-unavailable ([Unavailable]):
+//     [otelbearer.ErrValidatorUnavailable] (fail closed).
+//   - cancelled-context: Validate of a valid token with a cancelled
+//     context returns within the time of [WithTimeout], with either the
+//     claims (a validator that needed no I/O) or an error wrapping the
+//     context's error or [otelbearer.ErrValidatorUnavailable], never a
+//     verdict on the token (invalid, expired, revoked).
+//   - concurrent: one validator, valid, expired and garbage tokens from
+//     eight goroutines at once, the same answers (run it with -race).
 //
-// When the valid token is a JWS in compact serialization (a JWT), the
-// kit also derives from it tokens that must be refused with
+// When the valid token is a JWS in compact serialization (a JWT), jws/…
+// derives tokens from it that must be refused with
 // [otelbearer.ErrTokenInvalid]:
 //
-//   - tampered: the signature changed; the payload changed (another sub)
-//     under the original signature.
-//   - alg none: the header's alg set to "none" (and "None"), with an
-//     empty signature and with the original one.
-//   - non-canonical: the same token spelled otherwise, which lenient
-//     base64 decoders read as the same bytes: '=' padding, a line break
-//     or a space inside a segment, non-zero unused bits in a segment's
-//     last character, the standard base64 alphabet. A signed token must
-//     have one accepted spelling, or one credential gets many
-//     fingerprints.
+//   - jws/tampered/…: the signature changed; the payload changed (another
+//     sub) under the original signature.
+//   - jws/alg-none/…: the header's alg set to "none" or "None", with an
+//     empty signature or the original one.
+//   - jws/non-canonical/…: the same token spelled as lenient base64
+//     decoders read it: '=' padding, a line break or a space inside a
+//     segment, non-zero unused bits in a segment's last character, the
+//     standard base64 alphabet. A signed token must have one accepted
+//     spelling, or one credential gets many fingerprints.
 //
-// A check whose token the MintFunc cannot produce ([ErrNotSupported])
-// is skipped.
+// A check whose token the MintFunc cannot produce ([ErrNotSupported]),
+// and a variant that does not apply to the token, is skipped.
 package validatortest
 
 import (
