@@ -46,41 +46,60 @@ var jwsChecks = []struct {
 		{"capitalised", func(seg [3]string) string { return withAlg(seg, "None", "") }},
 		{"signature-kept", func(seg [3]string) string { return withAlg(seg, "none", seg[2]) }},
 	}},
-	{"non-canonical", []variant{
-		{"padding", func(seg [3]string) string {
-			for i, s := range seg {
-				if len(s)%4 != 0 {
-					seg[i] = s + strings.Repeat("=", 4-len(s)%4)
-					return join(seg)
-				}
-			}
-			return ""
-		}},
-		{"line-break", func(seg [3]string) string { return insertMid(seg, "\n") }},
-		{"space", func(seg [3]string) string { return insertMid(seg, " ") }},
-		{"unused-bits", func(seg [3]string) string {
-			for i := 2; i >= 0; i-- {
-				s := seg[i]
-				if n := len(s) % 4; n == 2 || n == 3 {
-					const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-					v := strings.IndexByte(alphabet, s[len(s)-1])
-					if v < 0 {
-						return ""
-					}
-					seg[i] = s[:len(s)-1] + string(alphabet[v|1]) // an unused bit set
-					return join(seg)
-				}
-			}
-			return ""
-		}},
-		{"standard-alphabet", func(seg [3]string) string {
-			t := join(seg)
-			if !strings.ContainsAny(t, "-_") {
+	{"non-canonical", nonCanonical()},
+}
+
+// nonCanonical are respellings of the payload and of the signature that
+// lenient base64 decoders read as the same bytes. A library that
+// verifies the signature over the header and payload as sent refuses a
+// respelled payload by itself, but not a respelled signature; one that
+// verifies over re-encoded segments (go-jose) accepts both.
+func nonCanonical() []variant {
+	respell := []struct {
+		name string
+		f    func(s string) string // "" when it does not apply to s
+	}{
+		{"padding", func(s string) string {
+			if len(s)%4 == 0 {
 				return ""
 			}
-			return strings.NewReplacer("-", "+", "_", "/").Replace(t)
+			return s + strings.Repeat("=", 4-len(s)%4)
 		}},
-	}},
+		{"line-break", func(s string) string { return s[:len(s)/2] + "\n" + s[len(s)/2:] }},
+		{"space", func(s string) string { return s[:len(s)/2] + " " + s[len(s)/2:] }},
+		{"unused-bits", func(s string) string {
+			const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			if n := len(s) % 4; n != 2 && n != 3 {
+				return ""
+			}
+			v := strings.IndexByte(alphabet, s[len(s)-1])
+			if v < 0 {
+				return ""
+			}
+			return s[:len(s)-1] + string(alphabet[v|1]) // an unused bit set
+		}},
+		{"standard-alphabet", func(s string) string {
+			if !strings.ContainsAny(s, "-_") {
+				return ""
+			}
+			return strings.NewReplacer("-", "+", "_", "/").Replace(s)
+		}},
+	}
+	var out []variant
+	for _, r := range respell {
+		for i, part := range []string{"payload", "signature"} {
+			out = append(out, variant{r.name + "-" + part, func(seg [3]string) string {
+				if seg[i+1] == "" {
+					return ""
+				}
+				if seg[i+1] = r.f(seg[i+1]); seg[i+1] == "" {
+					return ""
+				}
+				return join(seg)
+			}})
+		}
+	}
+	return out
 }
 
 // checkJWS runs the variant groups when the valid token is a JWS.
@@ -149,10 +168,3 @@ func withAlg(seg [3]string, alg, sig string) string {
 }
 
 func join(seg [3]string) string { return seg[0] + "." + seg[1] + "." + seg[2] }
-
-// insertMid puts s in the middle of the payload segment.
-func insertMid(seg [3]string, s string) string {
-	p := seg[1]
-	seg[1] = p[:len(p)/2] + s + p[len(p)/2:]
-	return join(seg)
-}

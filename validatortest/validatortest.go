@@ -53,11 +53,11 @@
 //     sub) under the original signature.
 //   - jws/alg-none/…: the header's alg set to "none" or "None", with an
 //     empty signature or the original one.
-//   - jws/non-canonical/…: the same token spelled as lenient base64
-//     decoders read it: '=' padding, a line break or a space inside a
-//     segment, non-zero unused bits in a segment's last character, the
-//     standard base64 alphabet. A signed token must have one accepted
-//     spelling, or one credential gets many fingerprints.
+//   - jws/non-canonical/…: the payload or the signature respelled so
+//     that lenient base64 decoders read the same bytes: '=' padding, a
+//     line break or a space inside, non-zero unused bits in the last
+//     character, the standard base64 alphabet. A signed token must have
+//     one accepted spelling, or one credential gets many fingerprints.
 //
 // A check whose token the MintFunc cannot produce ([ErrNotSupported]),
 // and a variant that does not apply to the token, is skipped.
