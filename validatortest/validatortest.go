@@ -60,7 +60,8 @@
 //     one accepted spelling, or one credential gets many fingerprints.
 //
 // A check whose token the MintFunc cannot produce ([ErrNotSupported]),
-// and a variant that does not apply to the token, is skipped.
+// and a variant that does not apply to the token, is skipped; [Valid]
+// and [Expired] tokens are required.
 package validatortest
 
 import (

@@ -200,7 +200,7 @@ func TestBrokenValidators(t *testing.T) {
 }
 
 // TestMintErrors: a MintFunc error fails the check; ErrNotSupported
-// skips it.
+// skips it, but for the two kinds every MintFunc must produce.
 func TestMintErrors(t *testing.T) {
 	partial := func(k Kind, c otelbearer.Claims) (string, error) {
 		switch k {
@@ -218,6 +218,18 @@ func TestMintErrors(t *testing.T) {
 	}
 	err := Check(func() otelbearer.Validator { return good() }, partial)
 	assert.EqualError(t, err, "not-yet-valid: MintFunc(NotYetValid): clock broken")
+
+	noExpired := func(k Kind, c otelbearer.Claims) (string, error) {
+		if k == Expired {
+			return "", ErrNotSupported
+		}
+		return mint(k, c)
+	}
+	var names []string
+	for _, f := range collect(func() otelbearer.Validator { return good() }, noExpired) {
+		names = append(names, f.name)
+	}
+	assert.Equal(t, []string{"expired", "concurrent"}, names, "Expired is required, not skipped")
 }
 
 func TestRun(t *testing.T) {
