@@ -114,3 +114,24 @@ func TestPortsAreDistinct(t *testing.T) {
 		t.Fatalf("taken port %d handed out", a)
 	}
 }
+
+func TestKillIgnoresSIGTERMTraps(t *testing.T) {
+	dir := t.TempDir()
+	p, err := startProc(dir, "stubborn", "/bin/sh", []string{"-c", "trap '' TERM; while :; do sleep 0.05; done"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Exited() || !gone(p.Pid()) {
+		t.Fatalf("process %d still there after Kill", p.Pid())
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Kill took %s: it must not wait for a grace period", d)
+	}
+	if err := p.Stop(time.Second); err != nil { // a killed process stops cleanly
+		t.Fatal(err)
+	}
+}
