@@ -13,14 +13,15 @@ import (
 // serviceC is the example's service name in TestCollectorDefenses.
 const serviceC = "otelbearer-e2e-c"
 
-// startStack starts a stack in a fresh directory (kept on failure), with
+// startStack starts a stack in a fresh directory (kept on failure, or
+// always with OTELBEARER_E2E_KEEP=1), with
 // the example (built there) when ex.ServiceName is set, and stops it when
 // t ends.
 func startStack(t *testing.T, root string, bin stack.Binaries, cc stack.CollectorConfig, ex stack.ExampleConfig) *stack.Stack {
 	t.Helper()
 	dir := t.TempDir()
 	t.Cleanup(func() {
-		if t.Failed() { // keep the process logs for a failed run
+		if t.Failed() || os.Getenv("OTELBEARER_E2E_KEEP") == "1" { // keep the process logs
 			keep, err := os.MkdirTemp("", "otelbearer-e2e-")
 			if err == nil && os.CopyFS(keep, os.DirFS(dir)) == nil {
 				t.Logf("process logs and exports kept in %s", keep)

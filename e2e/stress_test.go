@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -170,7 +172,14 @@ func TestFaultInjection(t *testing.T) {
 		}
 	}
 
-	type figures struct{ sent, arrived, missing, dups, errs int }
+	// What reached the Collector: its file exports, one per start (the
+	// file exporter flushes every 100 ms, so a kill may cut the last lines).
+	atCollector, err := authnPaths(st.ExportFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type figures struct{ sent, collector, arrived, missing, dups, errs int }
 	per := map[string]*figures{}
 	var order []string
 	var all figures
@@ -187,7 +196,11 @@ func TestFaultInjection(t *testing.T) {
 			continue // no answer: the service saw no request or did not answer
 		}
 		f.sent++
-		switch c := byPath["/api/data/alice-"+strconv.Itoa(n)]; {
+		path := "/api/data/alice-" + strconv.Itoa(n)
+		if atCollector[path] > 0 {
+			f.collector++
+		}
+		switch c := byPath[path]; {
 		case c == 0:
 			f.missing++
 		default:
@@ -197,22 +210,79 @@ func TestFaultInjection(t *testing.T) {
 	}
 	tr.mu.Unlock()
 	var report strings.Builder
-	fmt.Fprintf(&report, "%-38s %6s %8s %8s %5s %6s\n", "phase", "sent", "arrived", "missing", "dups", "errors")
+	fmt.Fprintf(&report, "%-38s %6s %9s %8s %8s %5s %6s\n", "phase", "sent", "collector", "arrived", "missing", "dups", "errors")
 	for _, p := range order {
 		f := per[p]
-		fmt.Fprintf(&report, "%-38s %6d %8d %8d %5d %6d\n", p, f.sent, f.arrived, f.missing, f.dups, f.errs)
+		fmt.Fprintf(&report, "%-38s %6d %9d %8d %8d %5d %6d\n", p, f.sent, f.collector, f.arrived, f.missing, f.dups, f.errs)
 		all.sent += f.sent
+		all.collector += f.collector
 		all.arrived += f.arrived
 		all.missing += f.missing
 		all.dups += f.dups
 		all.errs += f.errs
 	}
-	fmt.Fprintf(&report, "%-38s %6d %8d %8d %5d %6d", "total", all.sent, all.arrived, all.missing, all.dups, all.errs)
-	t.Logf("authn audit records in VictoriaLogs vs requests answered (%d req/s):\n%s", rate, report.String())
+	fmt.Fprintf(&report, "%-38s %6d %9d %8d %8d %5d %6d", "total", all.sent, all.collector, all.arrived, all.missing, all.dups, all.errs)
+	t.Logf("authn audit records per request answered (%d req/s): sent = requests answered, collector = records the "+
+		"Collector received (its file export), arrived / missing / dups = in VictoriaLogs:\n%s", rate, report.String())
 	if all.arrived == 0 {
 		t.Fatal("no audit record arrived at all")
 	}
 	if os.Getenv("OTELBEARER_STRESS_STRICT") == "1" && all.missing > 0 {
 		t.Errorf("%d of %d audit records missing", all.missing, all.sent)
 	}
+}
+
+// authnPaths counts the otelbearer.authn records by url.path in the
+// Collector's OTLP JSON file exports.
+func authnPaths(files []string) (map[string]int, error) {
+	type kv struct {
+		Key   string `json:"key"`
+		Value struct {
+			S string `json:"stringValue"`
+		} `json:"value"`
+	}
+	var line struct {
+		ResourceLogs []struct {
+			ScopeLogs []struct {
+				LogRecords []struct {
+					EventName  string `json:"eventName"`
+					Attributes []kv   `json:"attributes"`
+				} `json:"logRecords"`
+			} `json:"scopeLogs"`
+		} `json:"resourceLogs"`
+	}
+	paths := map[string]int{}
+	for _, name := range files {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		for sc.Scan() {
+			line.ResourceLogs = nil
+			if json.Unmarshal(sc.Bytes(), &line) != nil {
+				continue // a line cut by a kill
+			}
+			for _, rl := range line.ResourceLogs {
+				for _, sl := range rl.ScopeLogs {
+					for _, r := range sl.LogRecords {
+						if r.EventName != "otelbearer.authn" {
+							continue
+						}
+						for _, a := range r.Attributes {
+							if a.Key == "url.path" {
+								paths[a.Value.S]++
+							}
+						}
+					}
+				}
+			}
+		}
+		f.Close()
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return paths, nil
 }
