@@ -116,8 +116,12 @@ func plainSend(t *testing.T, endpoint, service string, carriers []carrier) {
 			}
 		}
 		// Status Error: tail sampling keeps the trace at any percentage.
-		_, span := tracer.Start(ctx, "case "+c.name, trace.WithAttributes(attrs...))
-		if c.key == "" { // a log body's text also as a status message and an exception event
+		name := "case " + c.name
+		if c.key == "" && c.str != "" {
+			name = c.str
+		}
+		_, span := tracer.Start(ctx, name, trace.WithAttributes(attrs...))
+		if c.key == "" { // a log body's text also as span name, status message and exception event
 			span.AddEvent("exception", trace.WithAttributes(attribute.String("exception.message", c.str)))
 			span.SetStatus(codes.Error, c.str)
 		} else {
@@ -234,7 +238,7 @@ func plainCredentials(t *testing.T, st *stack.Stack) {
 			inSpan, inLog = span.Tag("otel.status_description"), fmt.Sprint(row["_msg"])
 			if c.bodyMap != nil {
 				b, _ := json.Marshal(row)
-				inSpan, inLog = "****", string(b) // not sent as a span; the record as a whole
+				inSpan, inLog = "****", string(b) // only the log record carries a map body
 			}
 		}
 		if !strings.Contains(inSpan, c.marker) {
