@@ -91,7 +91,10 @@ func (tr *traffic) end() {
 // reached VictoriaLogs against the requests answered: missing ones per
 // phase and duplicates. It measures; it fails only when the stack cannot
 // be restarted, or with OTELBEARER_STRESS_STRICT=1 when a record is
-// missing. It runs with OTELBEARER_STRESS=1 (about 75 s).
+// missing. It runs with OTELBEARER_STRESS=1 (about 75 s);
+// OTELBEARER_STRESS_OTLP_TIMEOUT (milliseconds) sets the service's
+// OTEL_EXPORTER_OTLP_TIMEOUT, the time its exporter keeps retrying one
+// batch (SDK default 10000: about the length of each outage here).
 func TestFaultInjection(t *testing.T) {
 	root, bin := requireE2E(t)
 	if os.Getenv("OTELBEARER_STRESS") != "1" {
@@ -103,6 +106,10 @@ func TestFaultInjection(t *testing.T) {
 		ServiceName:    serviceF,
 		FingerprintKey: "e2e-fingerprint-key-" + randHex(8),
 		SigningKey:     "e2e-signing-key-" + randHex(16),
+	}
+	if ms := os.Getenv("OTELBEARER_STRESS_OTLP_TIMEOUT"); ms != "" {
+		ex.Env = append(ex.Env, "OTEL_EXPORTER_OTLP_TIMEOUT="+ms)
+		t.Logf("service exporter: OTEL_EXPORTER_OTLP_TIMEOUT=%s", ms)
 	}
 	st := startStack(t, root, bin, cc, ex)
 	tok, err := st.Mint(ctx, "-sub", "alice", "-scope", "read", "-ttl", "1h")

@@ -91,6 +91,9 @@ type ExampleConfig struct {
 	SigningKey string
 	// RevokedJTIs is EXAMPLE_REVOKED_JTIS.
 	RevokedJTIs []string
+	// Env is added to the example's environment last (NAME=value), e.g.
+	// OTEL_EXPORTER_OTLP_TIMEOUT.
+	Env []string
 }
 
 // Stack is a running pipeline.
@@ -278,6 +281,7 @@ func (s *Stack) StartExample(ctx context.Context, ec ExampleConfig) error {
 		"OTEL_TRACES_SAMPLER=always_on",
 		"EXAMPLE_REVOKED_JTIS="+strings.Join(ec.RevokedJTIs, ","),
 	)
+	env = append(env, ec.Env...)
 	var err error
 	s.Example, err = startProc(s.cfg.Dir, "example", s.cfg.Bin.Example,
 		[]string{"-addr", s.ExampleAddr()}, env)
