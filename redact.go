@@ -130,7 +130,7 @@ type Redactor struct {
 	allow        map[string]struct{} // lowercase header names
 	allowMode    bool
 	summary      bool
-	params       map[string]uint8 // lowercase param name -> redactParam* flags
+	params       map[string]uint8 // operator's param names, lowercase without '_' '-' -> flags
 	patterns     []*regexp.Regexp
 	prefixes     []string // literal prefixes of patterns, "" = always run
 
@@ -155,13 +155,15 @@ func NewRedactor(opts ...RedactOption) (*Redactor, error) {
 	r := &Redactor{
 		allowMode: c.allowMode,
 		summary:   c.summary,
-		params:    make(map[string]uint8, len(redactDefaultParams)+len(c.params)),
-	}
-	for name, f := range redactDefaultParams {
-		r.params[name] = f
 	}
 	for _, p := range c.params {
-		r.params[strings.ToLower(p)] |= redactParamQuery | redactParamText
+		var buf [redactMaxParam]byte
+		if n := redactSquash(&buf, p); n > 0 {
+			if r.params == nil {
+				r.params = make(map[string]uint8, len(c.params))
+			}
+			r.params[string(buf[:n])] = redactParamQuery | redactParamText
+		}
 	}
 	if len(c.keys) > 0 {
 		r.extraKeys = make(map[string]struct{}, len(c.keys))
