@@ -16,6 +16,15 @@ import (
 // over a redacted value leaves it unchanged.
 const Redacted = "REDACTED"
 
+// RedactionSanitizedKey counts the string values and keys of a span or log
+// record that the redactor had to change to export them at all: invalid
+// UTF-8 replaced by U+FFFD (OTLP strings must be UTF-8: one invalid byte
+// makes the exporter drop the whole batch), or cut to the value bound
+// ([WithMaxValueBytes]) or the record bound ([WithMaxRecordBytes]). It is
+// set, whatever [WithRedactionSummary] says, on every span and record that
+// needed it, and never carries the values.
+const RedactionSanitizedKey = attribute.Key("redaction.sanitized")
+
 // errRedactConfig is wrapped by every configuration error of [NewRedactor].
 var errRedactConfig = errors.New("otelbearer: invalid redaction config")
 
