@@ -77,7 +77,7 @@ func redactFormat(sc *redactScanner, s string, i int) int {
 	if e-st-plen < min {
 		return -1
 	}
-	sc.add(st, e, Redacted, s)
+	sc.add(st, e, redactReplMarker, s)
 	return e
 }
 
@@ -100,7 +100,7 @@ func redactPEM(sc *redactScanner, s string, i int) int {
 			e = len(s)
 		}
 	}
-	sc.add(i, e, Redacted, s)
+	sc.add(i, e, redactReplMarker, s)
 	return e
 }
 

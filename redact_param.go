@@ -43,7 +43,7 @@ func redactCredential(sc *redactScanner, s string, i int) int {
 		if e < 0 {
 			return -1
 		}
-		sc.add(j, e, Redacted, s)
+		sc.add(j, e, redactReplMarker, s)
 		return e
 	}
 	e := j
@@ -53,7 +53,7 @@ func redactCredential(sc *redactScanner, s string, i int) int {
 	if e == j || prose && redactPlainWord(s[j:e]) {
 		return -1
 	}
-	sc.add(j, e, Redacted, s)
+	sc.add(j, e, redactReplMarker, s)
 	return e
 }
 
@@ -196,7 +196,7 @@ func (r *Redactor) redactParam(sc *redactScanner, s string, i, sepLen int, query
 	if e == j {
 		return -1
 	}
-	sc.add(j, e, Redacted, s)
+	sc.add(j, e, redactReplMarker, s)
 	return e
 }
 
@@ -250,7 +250,7 @@ func redactUserinfo(sc *redactScanner, s string, i int) int {
 	if a < 3 || s[a-3:a] != "://" || a == i {
 		return -1
 	}
-	sc.add(a, i, Redacted+":"+Redacted, s)
+	sc.add(a, i, redactReplUserinfo, s)
 	return i + 1
 }
 

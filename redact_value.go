@@ -78,10 +78,20 @@ var redactTrigger = [256]bool{
 	'A': true, '_': true, '-': true, // key formats, PEM
 }
 
+// redactSpan is a part of a string to replace: s[start:end] by
+// redactRepl[repl]. It holds no pointer, so a scanner with many spans
+// costs the collector nothing to scan.
 type redactSpan struct {
-	start, end int
-	repl       string
+	start, end int32
+	repl       uint8
 }
+
+const (
+	redactReplMarker   uint8 = iota // Redacted
+	redactReplUserinfo              // Redacted:Redacted
+)
+
+var redactRepl = [...]string{redactReplMarker: Redacted, redactReplUserinfo: Redacted + ":" + Redacted}
 
 // redactScanner collects the spans to replace. Its small array keeps the
 // common cases off the heap.
@@ -91,11 +101,11 @@ type redactScanner struct {
 	n     int
 }
 
-func (sc *redactScanner) add(start, end int, repl string, s string) {
-	if sc == nil || start >= end || s[start:end] == repl {
+func (sc *redactScanner) add(start, end int, repl uint8, s string) {
+	if sc == nil || start >= end || s[start:end] == redactRepl[repl] {
 		return
 	}
-	sp := redactSpan{start, end, repl}
+	sp := redactSpan{int32(start), int32(end), repl}
 	if sc.n < len(sc.spans) {
 		sc.spans[sc.n] = sp
 	} else {
@@ -215,8 +225,8 @@ func (sc *redactScanner) build(s string) string {
 		}
 	}
 	var b strings.Builder
-	b.Grow(len(s))
-	pos := 0
+	b.Grow(len(s) + len(s)/4) // markers may be longer than what they replace
+	pos := int32(0)           // strings here are at most the value bound plus a window
 	for i := 0; i < sc.n; i++ {
 		sp := *sc.at(i)
 		for i+1 < sc.n && sc.at(i+1).start < sp.end {
@@ -232,7 +242,7 @@ func (sc *redactScanner) build(s string) string {
 			continue
 		}
 		b.WriteString(s[pos:sp.start])
-		b.WriteString(sp.repl)
+		b.WriteString(redactRepl[sp.repl])
 		pos = sp.end
 	}
 	b.WriteString(s[pos:])
@@ -247,4 +257,3 @@ func redactLower(c byte) byte {
 	}
 	return c
 }
-
