@@ -18,6 +18,14 @@ import "strings"
 //   - Digest, MAC, AWS4-HMAC-SHA256, Token, HOBA: an auth-param list
 //     (name=value, name="value", ...), replaced as a whole.
 func redactCredential(sc *redactScanner, s string, i int) int {
+	if i == 0 {
+		return -1
+	}
+	switch redactLower(s[i-1]) { // the last byte of a scheme word: a cheap reject
+	case 'r', 'c', 'e', 'm', 't', '6', 'n', 'a':
+	default:
+		return -1
+	}
 	b := i
 	for b > 0 && i-b < 16 && (redactAlnum(s[b-1]) || s[b-1] == '-') {
 		b--
