@@ -148,6 +148,7 @@ type Redactor struct {
 	maxRecord    int      // bound of the string bytes of one span or record
 
 	resCache atomic.Pointer[redactResourceCache] // see (*Redactor).resource
+	scopeOK  atomic.Pointer[[2]string]           // a scope name and version found clean
 }
 
 // Summary reports whether [WithRedactionSummary] is on: whoever applies

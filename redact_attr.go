@@ -76,8 +76,9 @@ func (r *Redactor) KeyValues(in []attribute.KeyValue) (out []attribute.KeyValue,
 func (r *Redactor) keyValues(in []attribute.KeyValue) (out []attribute.KeyValue, st RedactStats) {
 	out = in
 	copied := false
+	var kv attribute.KeyValue
 	for i := range in {
-		kv, s := r.keyValue(&in[i])
+		s := r.keyValueTo(&in[i], &kv)
 		st.add(s)
 		if !s.changed() {
 			continue
@@ -93,29 +94,45 @@ func (r *Redactor) keyValues(in []attribute.KeyValue) (out []attribute.KeyValue,
 
 // keyValue redacts *kv; it returns *kv itself when nothing changes.
 func (r *Redactor) keyValue(kv *attribute.KeyValue) (attribute.KeyValue, RedactStats) {
+	var out attribute.KeyValue
+	st := r.keyValueTo(kv, &out)
+	if !st.changed() {
+		return *kv, st
+	}
+	return out, st
+}
+
+// keyValueTo redacts *kv into *out; *out is written only when something
+// changes (the stats say so), so the common case copies nothing.
+func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) RedactStats {
 	key := string(kv.Key)
 	var st RedactStats
 	nkey, ok := r.bound(key, true)
 	if !ok {
 		st.Sanitized++
 	}
-	st.Bytes += len(nkey)
-	c := r.classify(key)
-	if kv.Value.Type() == attribute.STRING { // the fast path: no copy of kv
+	st.Bytes = len(nkey)
+	switch kv.Value.Type() {
+	case attribute.STRING: // the fast path
 		s := kv.Value.AsString()
-		out, vs := r.value(c, key, s, true)
+		v, vs := r.value(r.classify(key), key, s, true)
 		st.add(vs)
-		if !st.changed() {
-			return *kv, st
+		if st.changed() {
+			*out = attribute.String(nkey, v)
 		}
-		return attribute.String(nkey, out), st
+		return st
+	case attribute.BYTESLICE, attribute.STRINGSLICE, attribute.SLICE, attribute.MAP:
+		v, vs, changed := r.attrValue(r.classify(key), key, kv.Value)
+		st.add(vs)
+		if changed || !ok {
+			*out = attribute.KeyValue{Key: attribute.Key(nkey), Value: v}
+		}
+		return st
 	}
-	v, vs, changed := r.attrValue(c, key, kv.Value)
-	st.add(vs)
-	if !changed && ok {
-		return *kv, st
+	if !ok { // numbers and booleans: only the key can change
+		*out = attribute.KeyValue{Key: attribute.Key(nkey), Value: kv.Value}
 	}
-	return attribute.KeyValue{Key: attribute.Key(nkey), Value: v}, st
+	return st
 }
 
 // attrValue redacts a non-STRING value found under key (class c).

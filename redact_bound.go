@@ -82,13 +82,23 @@ func (r *Redactor) MaxRecordBytes() int {
 // text, and cuts it to the value bound. It returns s itself when nothing
 // changes.
 func (r *Redactor) value(c redactClass, key, s string, text bool) (string, RedactStats) {
-	in := s
-	if len(s) > r.maxValue+redactWindow {
-		s = s[:r.maxValue+redactWindow]
+	if len(s) <= r.maxValue {
+		out, ascii, changed := r.redactString(c, key, s)
+		if !changed && (ascii || !text || utf8.ValidString(s)) {
+			return s, RedactStats{Bytes: len(s)} // the common case
+		}
+		return r.finish(s, out, ascii, changed, false, text)
 	}
-	out := r.redactString(c, key, s)
-	redacted, sanitized := out != s, len(s) < len(in)
-	if text && !utf8.ValidString(out) {
+	w := s[:min(len(s), r.maxValue+redactWindow)]
+	out, ascii, changed := r.redactString(c, key, w)
+	return r.finish(s, out, ascii, changed, true, text)
+}
+
+// finish makes out (the redacted form of in, or of a window of it when
+// cut) valid UTF-8 when text and cuts it to the value bound.
+func (r *Redactor) finish(in, out string, ascii, redacted, cut, text bool) (string, RedactStats) {
+	sanitized := cut
+	if text && !ascii && !utf8.ValidString(out) {
 		out, sanitized = strings.ToValidUTF8(out, "\uFFFD"), true
 	}
 	if len(out) > r.maxValue {

@@ -60,9 +60,11 @@ func (r *Redactor) classify(key string) redactClass {
 	if key == "url.query" {
 		return redactQuery
 	}
-	for _, p := range redactHeaderPrefixes {
-		if len(key) > len(p) && strings.HasPrefix(key, p) {
-			return r.classifyHeader(key[len(p):])
+	if key[0] == 'h' || key[0] == 'r' {
+		for _, p := range redactHeaderPrefixes {
+			if len(key) > len(p) && strings.HasPrefix(key, p) {
+				return r.classifyHeader(key[len(p):])
+			}
 		}
 	}
 	return redactNameClass(seg)
@@ -104,13 +106,17 @@ var redactWords = []redactWord{
 	{"clientassertion", redactFull}, {"signature", redactFull},
 }
 
-// redactWordsByLast indexes redactWords by their last byte.
-var redactWordsByLast = func() (t [256][]redactWord) {
+// redactWordsByEnd indexes redactWords by a hash of their last two bytes:
+// most names are rejected by one table lookup.
+var redactWordsByEnd = func() (t [512][]redactWord) {
 	for _, w := range redactWords {
-		t[w.word[len(w.word)-1]] = append(t[w.word[len(w.word)-1]], w)
+		h := redactEndHash(w.word[len(w.word)-1], w.word[len(w.word)-2])
+		t[h] = append(t[h], w)
 	}
 	return t
 }()
+
+func redactEndHash(last, prev byte) int { return (int(last)*7 + int(prev)) & 511 }
 
 // redactNameClass applies the default sensitive names to a key segment,
 // query parameter or member name. It does not allocate.
@@ -119,10 +125,14 @@ func redactNameClass[T string | []byte](name T) redactClass {
 	for e > 0 && (name[e-1] == '_' || name[e-1] == '-') {
 		e--
 	}
-	if e == 0 {
-		return redactPlain
+	p := e - 1
+	for p > 0 && (name[p-1] == '_' || name[p-1] == '-') {
+		p--
 	}
-	for _, w := range redactWordsByLast[redactLower(name[e-1])] {
+	if p <= 0 {
+		return redactPlain // shorter than any word
+	}
+	for _, w := range redactWordsByEnd[redactEndHash(redactLower(name[e-1]), redactLower(name[p-1]))] {
 		if redactHasSuffixFold(name[:e], w.word) {
 			return w.class
 		}

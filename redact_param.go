@@ -21,24 +21,47 @@ func redactCredential(sc *redactScanner, s string, i int) int {
 	if i == 0 {
 		return -1
 	}
-	switch redactLower(s[i-1]) { // the last byte of a scheme word: a cheap reject
-	case 'r', 'c', 'e', 'm', 't', '6', 'n', 'a':
-	default:
-		return -1
-	}
-	b := i
-	for b > 0 && i-b < 16 && (redactAlnum(s[b-1]) || s[b-1] == '-') {
-		b--
-	}
-	w := s[b:i] // "xBearer" counts: failing closed costs a readable word at most
+	// The word before the blank ends with a scheme ("xBearer" counts:
+	// failing closed costs a readable word at most). Its last byte picks
+	// the one or two schemes to compare.
+	w := s[:i]
 	single, prose := false, false
-	switch {
-	case redactEndsFold(w, "bearer"):
-		single = true
-	case redactEndsFold(w, "basic"), redactEndsFold(w, "negotiate"), redactEndsFold(w, "ntlm"):
-		single, prose = true, true
-	case redactEndsFold(w, "digest"), redactEndsFold(w, "mac"), redactEndsFold(w, "aws4-hmac-sha256"),
-		redactEndsFold(w, "token"), redactEndsFold(w, "hoba"):
+	switch redactLower(s[i-1]) {
+	case 'r':
+		single = redactEndsFold(w, "bearer")
+		if !single {
+			return -1
+		}
+	case 'c':
+		if redactEndsFold(w, "basic") {
+			single, prose = true, true
+		} else if !redactEndsFold(w, "mac") {
+			return -1
+		}
+	case 'e':
+		if single, prose = redactEndsFold(w, "negotiate"), true; !single {
+			return -1
+		}
+	case 'm':
+		if single, prose = redactEndsFold(w, "ntlm"), true; !single {
+			return -1
+		}
+	case 't':
+		if !redactEndsFold(w, "digest") {
+			return -1
+		}
+	case '6':
+		if !redactEndsFold(w, "aws4-hmac-sha256") {
+			return -1
+		}
+	case 'n':
+		if !redactEndsFold(w, "token") {
+			return -1
+		}
+	case 'a':
+		if !redactEndsFold(w, "hoba") {
+			return -1
+		}
 	default:
 		return -1
 	}

@@ -226,11 +226,19 @@ func (r *Redactor) fitSpan(name, desc *string, attrs *[]attribute.KeyValue, even
 // is a copy); ok reports whether anything changed.
 func (r *Redactor) scope(scope *instrumentation.Scope) (RedactStats, bool) {
 	var st RedactStats
-	// Name and version come from code, not requests: bounded, not redacted.
-	for _, p := range []*string{&scope.Name, &scope.Version} {
-		var ok bool
-		if *p, ok = r.bound(*p, true); !ok {
-			st.Sanitized++
+	// Name and version come from code, not requests: bounded, not
+	// redacted. The last pair found clean is remembered.
+	if c := r.scopeOK.Load(); c == nil || c[0] != scope.Name || c[1] != scope.Version {
+		clean := true
+		for _, p := range []*string{&scope.Name, &scope.Version} {
+			var ok bool
+			if *p, ok = r.bound(*p, true); !ok {
+				st.Sanitized++
+				clean = false
+			}
+		}
+		if clean {
+			r.scopeOK.Store(&[2]string{scope.Name, scope.Version})
 		}
 	}
 	if r.scopeChanges(&scope.Attributes) {

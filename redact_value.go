@@ -121,64 +121,77 @@ func (sc *redactScanner) at(i int) *redactSpan {
 	return &sc.more[i-len(sc.spans)]
 }
 
-// redactString applies the rules of class c to s.
-func (r *Redactor) redactString(c redactClass, key, s string) string {
+// redactString applies the rules of class c to s. ascii reports that the
+// result is known to be ASCII (so valid UTF-8) without another look;
+// changed that it differs from s.
+func (r *Redactor) redactString(c redactClass, key, s string) (out string, ascii, changed bool) {
 	switch c {
 	case redactFull:
-		if s == "" {
-			return s
+		if s == "" || s == Redacted {
+			return s, true, false
 		}
-		return Redacted
+		return Redacted, true, true
 	case redactScheme:
-		return redactSchemeValue(s)
-	case redactOwnHex:
-		if redactIsHex(s) {
-			return r.redactPatterns(s) // an operator's rule applies to our keys too
+		out = redactSchemeValue(s) // a plain-token scheme and the marker
+		return out, true, out != s
+	case redactOwnHex, redactOwnEnum:
+		if c == redactOwnHex && redactIsHex(s) || c == redactOwnEnum && redactIsEnum(s) {
+			out, changed = r.redactPatterns(s) // an operator's rule applies to our keys too
+			return out, true, changed
 		}
-		return Redacted
-	case redactOwnEnum:
-		if redactIsEnum(s) {
-			return r.redactPatterns(s)
-		}
-		return Redacted
+		return Redacted, true, s != Redacted
 	}
 	return r.redactText(s, c == redactQuery)
 }
 
 // redactPatterns applies the operator's WithValuePatterns to s.
-func (r *Redactor) redactPatterns(s string) string {
+func (r *Redactor) redactPatterns(s string) (string, bool) {
+	if len(r.patterns) == 0 {
+		return s, false
+	}
+	out := s
 	for i, re := range r.patterns {
-		if p := r.prefixes[i]; p != "" && !strings.Contains(s, p) {
+		if p := r.prefixes[i]; p != "" && !strings.Contains(out, p) {
 			continue
 		}
-		s = re.ReplaceAllLiteralString(s, Redacted)
+		out = re.ReplaceAllLiteralString(out, Redacted)
 	}
-	return s
+	return out, out != s
 }
 
 // redactText applies the URL and value rules to free text. queryStart says
-// that s itself is a query string (no leading '?').
-func (r *Redactor) redactText(s string, queryStart bool) string {
-	out := s
+// that s itself is a query string (no leading '?'). ascii reports that s
+// (and so the result: markers are ASCII) is ASCII.
+func (r *Redactor) redactText(s string, queryStart bool) (out string, ascii, changed bool) {
+	out = s
 	// A first pass without a scanner finds where a rule fires, if any; most
-	// strings stop here.
-	if i := r.scan(nil, s, 0, queryStart); i >= 0 {
+	// strings stop here, having seen every byte.
+	i, ascii := r.scan(nil, s, 0, queryStart)
+	if i >= 0 {
 		var sc redactScanner
 		r.scan(&sc, s, i, queryStart)
 		if sc.n > 0 {
-			out = sc.build(s)
+			out, changed = sc.build(s), true
 		}
 	}
-	return r.redactPatterns(out)
+	if len(r.patterns) > 0 {
+		var pc bool
+		out, pc = r.redactPatterns(out)
+		changed = changed || pc
+	}
+	return out, ascii, changed
 }
 
 // scan runs the rules from s[from:]. With a nil sc it stops at the first
 // trigger where a rule fires and returns its index; otherwise it collects
-// every span in sc. It returns -1 when no rule fired.
-func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) int {
+// every span in sc. It returns -1 when no rule fired, and then whether
+// s[from:] is ASCII.
+func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) (int, bool) {
 	fired := -1
+	var hi byte
 	for i := from; i < len(s); i++ {
 		c := s[i]
+		hi |= c
 		if !redactTrigger[c] {
 			continue
 		}
@@ -204,13 +217,13 @@ func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) 
 			fired = i
 		}
 		if sc == nil {
-			return fired
+			return fired, false
 		}
 		if end > i+1 {
 			i = end - 1
 		}
 	}
-	return fired
+	return fired, fired < 0 && hi < 0x80
 }
 
 // build returns s with the collected spans replaced; overlapping spans are
