@@ -156,9 +156,8 @@ func (r *Redactor) redactParam(sc *redactScanner, s string, i, sepLen int, query
 	if quoted {
 		k--
 	}
-	// The name, backwards and decoded, right-aligned in buf.
-	var buf [redactMaxParam]byte
-	n := 0
+	// The name, backwards: its start k and decoded length n.
+	ke, n := k, 0
 	var before byte // the (decoded) byte before the name; 0 at the start
 	for k > 0 {
 		c, w := s[k-1], 1
@@ -169,17 +168,24 @@ func (r *Redactor) redactParam(sc *redactScanner, s string, i, sepLen int, query
 			before = c
 			break
 		}
-		if n == len(buf) {
+		if n == redactMaxParam {
 			return -1 // too long for a parameter name
 		}
 		n++
-		buf[len(buf)-n] = c
 		k -= w
 	}
 	if n == 0 {
 		return -1
 	}
-	flags := r.redactParamFlags(buf[len(buf)-n:])
+	var buf [redactMaxParam]byte // the decoded name
+	for p, m := k, 0; p < ke && m < n; m++ {
+		if s[p] == '%' && p+2 < ke && redactHexDigit(s[p+1]) && redactHexDigit(s[p+2]) {
+			buf[m], p = redactUnhex(s[p+1])<<4|redactUnhex(s[p+2]), p+3
+		} else {
+			buf[m], p = s[p], p+1
+		}
+	}
+	flags := r.redactParamFlags(buf[:n])
 	if flags == 0 {
 		return -1
 	}
