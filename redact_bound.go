@@ -26,8 +26,8 @@ const (
 	redactMinBound = 256      // smallest bound an option accepts
 	redactMaxBound = 64 << 20 // largest bound an option accepts
 	// redactWindow is how far past the value bound the rules look before
-	// the value is cut: a rule that looks back (userinfo, 1 KiB) still
-	// sees a credential that straddles the cut.
+	// the value is cut: a credential that straddles the cut is still seen
+	// (a URL authority cut off by the window is replaced whole).
 	redactWindow = 1<<10 + 64
 	// redactReserve is kept free in the record bound for the attributes the
 	// redactor adds (redaction.count, redaction.sanitized).
@@ -91,6 +91,13 @@ func (r *Redactor) value(c redactClass, key, s string, text bool) (string, Redac
 	}
 	w := s[:min(len(s), r.maxValue+redactWindow)]
 	out, ascii, changed := r.redactString(c, key, w)
+	if len(w) < len(s) && c != redactFull && c != redactScheme {
+		// A URL authority cut off by the window may hold userinfo whose
+		// '@' the rules never saw: fail closed.
+		if i := strings.LastIndex(out, "://"); i >= 0 && !strings.ContainsAny(out[i+3:], "/?#@ \t\r\n\"'<>") {
+			out, changed = out[:i+3]+Redacted, true
+		}
+	}
 	return r.finish(s, out, ascii, changed, true, text)
 }
 

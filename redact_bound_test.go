@@ -141,3 +141,16 @@ func TestRedactSpanRecordBound(t *testing.T) {
 	assert.Len(t, span.Attributes()[2].Value.AsString(), 8<<10, "snapshot untouched")
 	assert.Equal(t, got, r.Span(got), "stable under a second pass")
 }
+
+// Userinfo of any length is caught, and a URL authority that the value
+// window cuts off before its '@' is replaced whole.
+func TestRedactLongUserinfo(t *testing.T) {
+	r := newTestRedactor(t)
+	long := strings.Repeat("N", 1500)
+	got, _ := r.String("url.full", "https://user:"+long+"@h/")
+	assert.Equal(t, "https://REDACTED:REDACTED@h/", got)
+	huge := "x https://user:" + strings.Repeat("N", 20<<10) + "@h/"
+	got, _ = r.String("url.full", huge)
+	assert.NotContains(t, got, "NNNN")
+	assert.Equal(t, "x https://REDACTED", got)
+}

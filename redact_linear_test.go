@@ -27,6 +27,7 @@ var redactHostile = []struct{ name, unit string }{
 	{"pem", "-----BEGIN"},
 	{"userinfo", "a@b:"},
 	{"scheme-userinfo", "x://a:"},
+	{"long-userinfo", "x://" + strings.Repeat("u", 300) + "@"},
 	{"encoded-eq", "a%3D"},
 	{"encoded-name", "%5F"},
 	{"name-eq", strings.Repeat("a", 70) + "="},

@@ -274,10 +274,10 @@ func redactValueStop(s string, e int, query, encoded bool) bool {
 
 // redactUserinfo handles scheme://user:password@host. i is the '@'. The
 // look back stops at a byte userinfo cannot hold, '@' included, so no byte
-// is looked at for two '@'.
+// is looked at for two '@' and userinfo of any length is caught.
 func redactUserinfo(sc *redactScanner, s string, i int) int {
 	a := i
-	for a > 0 && i-a < 1024 {
+	for a > 0 {
 		c := s[a-1]
 		if c == '/' || c == '?' || c == '#' || c == '@' || redactIsSpace(c) || c == '"' || c == '\'' || c == '<' || c == '>' {
 			break
