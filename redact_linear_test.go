@@ -60,7 +60,7 @@ func redactWide(t testing.TB) *Redactor {
 //     only the trigger table looks at (a rule looking back 1 KiB at every
 //     byte costs about 1000 times).
 func TestRedactLinearTime(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("timing test")
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
