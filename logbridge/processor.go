@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/log/embedded"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelbearer/otelbearer"
@@ -52,7 +54,7 @@ import (
 //	sdklog.WithResource(redactor.Resource(res))
 //
 // The scope (name, version, attributes) is what the code that created the
-// Logger gave; it is exported as it is.
+// Logger gave: [NewLoggerProvider] redacts it when the Logger is created.
 type Processor struct {
 	next sdklog.Processor
 	r    *otelbearer.Redactor
@@ -194,4 +196,34 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 		return nil
 	}
 	return p.next.ForceFlush(ctx)
+}
+
+// NewLoggerProvider returns a LoggerProvider that hands next the scope of
+// every Logger it is asked for (name, version, schema URL and attributes)
+// redacted, made valid UTF-8 and bounded with the Redactor's rules, as
+// spans' scopes are: an sdk/log Record's scope cannot be changed later by
+// a processor or exporter. It costs once per Logger, never per record.
+// Hand it out where loggers are made, e.g.
+//
+//	otel.SetLoggerProvider(logbridge.NewLoggerProvider(lp, logbridge.WithRedactor(r)))
+func NewLoggerProvider(next log.LoggerProvider, opts ...Option) log.LoggerProvider {
+	return &scopeProvider{next: next, r: newConfig(opts).redactor}
+}
+
+type scopeProvider struct {
+	embedded.LoggerProvider
+	next log.LoggerProvider
+	r    *otelbearer.Redactor
+}
+
+// Logger returns next's Logger for the redacted scope.
+func (p *scopeProvider) Logger(name string, opts ...log.LoggerOption) log.Logger {
+	cfg := log.NewLoggerConfig(opts...)
+	name, _ = p.r.String("", name)
+	version, _ := p.r.String("", cfg.InstrumentationVersion())
+	schema, _ := p.r.String("", cfg.SchemaURL())
+	set := cfg.InstrumentationAttributes()
+	attrs, _ := p.r.KeyValues(set.ToSlice())
+	return p.next.Logger(name, log.WithInstrumentationVersion(version), log.WithSchemaURL(schema),
+		log.WithInstrumentationAttributes(attrs...))
 }

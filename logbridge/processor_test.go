@@ -304,3 +304,34 @@ func TestProcessorRecordBound(t *testing.T) {
 	}
 	assert.Equal(t, int64(21), m[string(otelbearer.RedactionSanitizedKey)].AsInt64())
 }
+
+// A record's scope cannot be rewritten by a processor; NewLoggerProvider
+// redacts and sanitizes it when the Logger is made. Without it, a scope
+// name with invalid UTF-8 loses the whole batch and a scope attribute
+// reaches the wire.
+func TestLoggerProviderWireScope(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		rcv, lp := wirePipeline(t, true)
+		var provider log.LoggerProvider = lp
+		if wrap {
+			provider = logbridge.NewLoggerProvider(lp)
+		}
+		logger := provider.Logger("app\xff", log.WithInstrumentationVersion("1.0"),
+			log.WithInstrumentationAttributes(attribute.String("api_key", "cnryScope1")))
+		var rec log.Record
+		rec.SetBody(attribute.StringValue("m"))
+		logger.Emit(t.Context(), rec)
+		err := lp.Shutdown(t.Context())
+		if !wrap {
+			require.ErrorContains(t, err, "invalid UTF-8")
+			assert.Zero(t, rcv.LogCount())
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, 1, rcv.LogCount())
+		assert.False(t, rcv.Contains("cnryScope1"))
+		sl := rcv.Logs()[0].GetResourceLogs()[0].GetScopeLogs()[0]
+		assert.Equal(t, "app\uFFFD", sl.GetScope().GetName())
+		assert.Equal(t, "1.0", sl.GetScope().GetVersion())
+	}
+}
