@@ -107,7 +107,10 @@ func (r *Redactor) keyValue(kv *attribute.KeyValue) (attribute.KeyValue, RedactS
 func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) RedactStats {
 	key := string(kv.Key)
 	var st RedactStats
-	nkey, ok := r.bound(key, true)
+	nkey, ok := key, true
+	if len(key) > r.maxValue || !redactASCII(key) {
+		nkey, ok = r.bound(key, true)
+	}
 	if !ok {
 		st.Sanitized++
 	}
@@ -190,4 +193,24 @@ func (r *Redactor) attrValue(c redactClass, key string, v attribute.Value) (attr
 		}
 	}
 	return v, st, false
+}
+
+// redactASCII reports whether s is ASCII: for the short keys of the
+// clean path, cheaper than a call to utf8.ValidString.
+func redactASCII(s string) bool {
+	for len(s) >= 8 {
+		// One 8-byte load: the compiler merges the byte loads.
+		v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+		if v&0x8080808080808080 != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
