@@ -154,3 +154,16 @@ func TestRedactLongUserinfo(t *testing.T) {
 	assert.NotContains(t, got, "NNNN")
 	assert.Equal(t, "x https://REDACTED", got)
 }
+
+func TestRedactKeyASCII(t *testing.T) {
+	r := newTestRedactor(t)
+	for _, key := range []string{"abcdefg\xff", "abcdefgh\xffij", "a\xc3", "0123456789abcdef\x80"} {
+		kv, changed := r.KeyValue(attribute.Int(key, 1))
+		assert.True(t, changed, "%q", key)
+		assert.True(t, utf8.ValidString(string(kv.Key)), "%q", kv.Key)
+	}
+	for _, key := range []string{"", "a", "abcdefgh", "http.request.method", "ключ.значение"} {
+		_, changed := r.KeyValue(attribute.Int(key, 1))
+		assert.False(t, changed, "%q", key)
+	}
+}
