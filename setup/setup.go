@@ -41,12 +41,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/propagation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
@@ -59,9 +62,18 @@ import (
 type Providers struct {
 	TracerProvider *sdktrace.TracerProvider
 	LoggerProvider *sdklog.LoggerProvider
+	// MeterProvider carries the pipelines' own metrics (drops, export
+	// failures, queue and spool sizes) and, unless WithoutGlobal, is the
+	// global MeterProvider (otelhttp's request metrics use it then).
+	MeterProvider *sdkmetric.MeterProvider
 	// Redactor is the Redactor of the span and log pipelines; pass it to
 	// logbridge.NewHandler for a stdout logger with the same rules.
 	Redactor *otelbearer.Redactor
+
+	logs        *logProcessor
+	traceBudget time.Duration
+	logBudget   time.Duration
+	shut        atomic.Bool
 }
 
 // Start builds the tracing and logging pipelines described in the package
@@ -114,19 +126,44 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 		logExp = exp
 	}
 
+	mp, err := newMeterProvider(ctx, c, res)
+	if err != nil {
+		return nil, errors.Join(err, shutdownExporters(ctx, c, spanExp, logExp))
+	}
+	countingSpanExp, err := newSpanExporter(spanExp, mp)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("setup: span metrics: %w", err),
+			mp.Shutdown(ctx), shutdownExporters(ctx, c, spanExp, logExp))
+	}
+	// The log exporter sits behind our queue, export loop and spool.
+	logs, err := newLogProcessor(logExp, c.logs, mp)
+	if err != nil {
+		return nil, errors.Join(err, mp.Shutdown(ctx), shutdownExporters(ctx, c, spanExp, logExp))
+	}
+
+	if c.global {
+		// Before the batch span processor is built: with
+		// OTEL_GO_X_OBSERVABILITY=true it takes its instruments from the
+		// global MeterProvider then.
+		otel.SetMeterProvider(mp)
+	}
 	p := &Providers{
 		TracerProvider: sdktrace.NewTracerProvider(
 			sdktrace.WithResource(res),
 			sdktrace.WithSpanProcessor(otelbearer.NewSpanProcessor()),
 			sdktrace.WithSpanProcessor(otelbearer.NewRedactingSpanProcessor(
-				sdktrace.NewBatchSpanProcessor(spanExp), c.redactor)),
+				sdktrace.NewBatchSpanProcessor(countingSpanExp), c.redactor)),
 		),
 		LoggerProvider: sdklog.NewLoggerProvider(
 			sdklog.WithResource(res),
 			sdklog.WithProcessor(logbridge.NewProcessor(
-				sdklog.NewBatchProcessor(logExp), logbridge.WithRedactor(c.redactor))),
+				logs, logbridge.WithRedactor(c.redactor))),
 		),
-		Redactor: c.redactor,
+		MeterProvider: mp,
+		Redactor:      c.redactor,
+		logs:          logs,
+		traceBudget:   c.traceBudget,
+		logBudget:     c.logBudget,
 	}
 	if c.global {
 		otel.SetTracerProvider(p.TracerProvider)
@@ -137,21 +174,14 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 	return p, nil
 }
 
-// Shutdown flushes and stops the TracerProvider, then the LoggerProvider,
-// and returns their errors joined. Stop the HTTP server before calling it.
-// It honours ctx's deadline; it is safe to call more than once (later calls
-// return the providers' already-shut-down errors).
-func (p *Providers) Shutdown(ctx context.Context) error {
+// shutdownExporters shuts down the exporters Start built itself.
+func shutdownExporters(ctx context.Context, c config, spanExp sdktrace.SpanExporter, logExp sdklog.Exporter) error {
 	var errs []error
-	if p.TracerProvider != nil {
-		if err := p.TracerProvider.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("setup: tracer provider shutdown: %w", err))
-		}
+	if c.spanExporter == nil {
+		errs = append(errs, spanExp.Shutdown(ctx))
 	}
-	if p.LoggerProvider != nil {
-		if err := p.LoggerProvider.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("setup: logger provider shutdown: %w", err))
-		}
+	if c.logExporter == nil {
+		errs = append(errs, logExp.Shutdown(ctx))
 	}
 	return errors.Join(errs...)
 }
