@@ -130,8 +130,10 @@ func (p *logProcessor) OnEmit(_ context.Context, r *sdklog.Record) error {
 // late handles a record emitted after Shutdown began.
 func (p *logProcessor) late(r *sdklog.Record, audit bool) {
 	if p.spool != nil {
+		// The emitting request waits for this write: no fsync (the record
+		// survives the process exiting, not a power cut).
 		p.lateMu.Lock()
-		err := p.spoolBatch([]sdklog.Record{r.Clone()})
+		err := p.spoolBatch([]sdklog.Record{r.Clone()}, false)
 		p.lateMu.Unlock()
 		if err == nil {
 			return
@@ -244,26 +246,49 @@ func (p *logProcessor) deliverBacklog(ctx context.Context) error {
 		}
 		p.pending = nil
 	}
-	for p.spool != nil {
-		seq, b, ok, err := p.spool.Oldest()
-		if err != nil || !ok {
+	if p.spool == nil {
+		return nil
+	}
+	// Segments appended meanwhile (records emitted after Shutdown) wait
+	// for the next delivery: this one must end.
+	last := p.spool.Newest()
+	var prev uint64
+	for {
+		// Gather segments up to a batch (late records are one a segment).
+		var recs []sdklog.Record
+		var seqs []uint64
+		for len(recs) < p.cfg.batchSize {
+			seq, b, ok, err := p.spool.After(prev)
+			if err != nil {
+				return err
+			}
+			if !ok || seq > last {
+				break
+			}
+			prev = seq
+			seqs = append(seqs, seq)
+			got, err := p.rp.decode(b)
+			if err != nil {
+				// An unreadable segment cannot become readable: count it, move on.
+				otel.Handle(fmt.Errorf("setup: spool segment %d dropped: %w", seq, err))
+				p.drop(false, reasonSpoolCorrupt, 1) // records unknown: one per segment
+				continue
+			}
+			recs = append(recs, got...)
+		}
+		if len(seqs) == 0 {
+			return nil
+		}
+		if err := p.export(ctx, recs); err != nil {
 			return err
 		}
-		recs, err := p.rp.decode(b)
-		if err != nil {
-			// An unreadable segment cannot become readable: count it, move on.
-			otel.Handle(fmt.Errorf("setup: spool segment %d dropped: %w", seq, err))
-			p.drop(true, reasonSpoolFull, 1)
-		} else if err := p.export(ctx, recs); err != nil {
-			return err
-		} else {
-			p.m.replayed.Add(context.Background(), int64(len(recs)))
-		}
-		if err := p.spool.Remove(seq); err != nil {
-			return err
+		p.m.replayed.Add(context.Background(), int64(len(recs)))
+		for _, seq := range seqs {
+			if err := p.spool.Remove(seq); err != nil {
+				return err
+			}
 		}
 	}
-	return nil
 }
 
 // export exports recs within the export timeout and counts the outcome.
@@ -289,7 +314,7 @@ func (p *logProcessor) keep(recs []sdklog.Record) {
 		p.pending = append(p.pending, recs...)
 		return
 	}
-	if err := p.spoolBatch(recs); err != nil {
+	if err := p.spoolBatch(recs, true); err != nil {
 		otel.Handle(fmt.Errorf("setup: spool: %w", err))
 		p.dropRecords(recs, reasonSpoolFull)
 	}
@@ -307,10 +332,14 @@ func (p *logProcessor) spill(buf []sdklog.Record) {
 	}
 }
 
-func (p *logProcessor) spoolBatch(recs []sdklog.Record) error {
+func (p *logProcessor) spoolBatch(recs []sdklog.Record, durable bool) error {
 	b, err := encodeBatch(recs)
-	if err == nil {
+	switch {
+	case err != nil:
+	case durable:
 		err = p.spool.Append(b)
+	default:
+		err = p.spool.AppendNoSync(b)
 	}
 	if err == nil {
 		p.m.spooled.Add(context.Background(), int64(len(recs)))

@@ -23,10 +23,11 @@ const meterScope = "github.com/otelbearer/otelbearer/setup"
 
 // Reasons a record is dropped, the error.type of the drop counters.
 const (
-	reasonQueueFull  = "queue_full"  // the queue was full (after the blocking wait, if any)
-	reasonSpoolFull  = "spool_full"  // an export failed and the spool was full or failed
-	reasonShutdown   = "shutdown"    // not delivered within the shutdown budget, no spool
-	reasonAfterClose = "after_close" // emitted after Shutdown, no spool
+	reasonQueueFull    = "queue_full"    // the queue was full (after the blocking wait, if any)
+	reasonSpoolFull    = "spool_full"    // an export failed and the spool was full or failed
+	reasonShutdown     = "shutdown"      // not delivered within the shutdown budget, no spool
+	reasonAfterClose   = "after_close"   // emitted after Shutdown, no spool
+	reasonSpoolCorrupt = "spool_corrupt" // a spooled segment could not be decoded (counted once)
 )
 
 var errorTypeKey = attribute.Key("error.type")
@@ -136,7 +137,7 @@ func (d *dropReporter) report(now time.Time, force bool) {
 		return
 	}
 	var why []string
-	for _, r := range []string{reasonQueueFull, reasonSpoolFull, reasonShutdown, reasonAfterClose} {
+	for _, r := range []string{reasonQueueFull, reasonSpoolFull, reasonShutdown, reasonAfterClose, reasonSpoolCorrupt} {
 		if n := d.reasons[r]; n > 0 {
 			why = append(why, fmt.Sprintf("%s=%d", r, n))
 		}
