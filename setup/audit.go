@@ -377,7 +377,7 @@ func (p *logProcessor) shutdown(ctx context.Context, buf []sdklog.Record) error 
 		result = fmt.Errorf("%w: %d bytes in %s for the next Start: %w", ErrRecordsSpooled, p.spool.Bytes(), p.spool.Dir(), err)
 	}
 	p.drops.report(time.Now(), true)
-	return errors.Join(result, p.exp.Shutdown(ctx), p.m.reg.Unregister())
+	return errors.Join(result, p.exp.Shutdown(ctx))
 }
 
 // Shutdown stops the queue, exports what it can within ctx, writes the

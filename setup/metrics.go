@@ -59,7 +59,6 @@ type logMetrics struct {
 	failures     metric.Int64Counter
 	spooled      metric.Int64Counter
 	replayed     metric.Int64Counter
-	reg          metric.Registration
 }
 
 func newLogMetrics(mp metric.MeterProvider, p *logProcessor) (*logMetrics, error) {
@@ -88,7 +87,9 @@ func newLogMetrics(mp metric.MeterProvider, p *logProcessor) (*logMetrics, error
 	if err := errors.Join(errs[:]...); err != nil {
 		return nil, err
 	}
-	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	// The callback stays registered after the pipeline's Shutdown, so the
+	// MeterProvider's final collection still reports the spool size.
+	_, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		o.ObserveInt64(qSize, int64(p.q.Len()))
 		o.ObserveInt64(qCap, int64(p.cfg.queueSize))
 		if p.spool != nil {
@@ -96,7 +97,6 @@ func newLogMetrics(mp metric.MeterProvider, p *logProcessor) (*logMetrics, error
 		}
 		return nil
 	}, qSize, qCap, spoolSize)
-	lm.reg = reg
 	return &lm, err
 }
 

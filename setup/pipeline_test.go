@@ -21,6 +21,7 @@ import (
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 
 	"github.com/otelbearer/otelbearer"
+	"github.com/otelbearer/otelbearer/internal/otlptest"
 	"github.com/otelbearer/otelbearer/setup"
 )
 
@@ -244,3 +245,39 @@ type discardSpans struct{}
 
 func (discardSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
 func (discardSpans) Shutdown(context.Context) error                             { return nil }
+
+// TestMetricsOverOTLP: Start exports the pipeline's own metrics with the
+// OTLP exporters' settings, unless OTEL_METRICS_EXPORTER=none.
+func TestMetricsOverOTLP(t *testing.T) {
+	for _, tc := range []struct {
+		exporter string
+		want     bool
+	}{{"", true}, {"otlp", true}, {"none", false}, {"NONE", false}} {
+		t.Run("OTEL_METRICS_EXPORTER="+tc.exporter, func(t *testing.T) {
+			rcv := otlptest.Start(t)
+			env(t, rcv.Addr())
+			t.Setenv("OTEL_METRICS_EXPORTER", tc.exporter)
+			p, err := setup.Start(t.Context(), setup.WithoutGlobal())
+			require.NoError(t, err)
+			emitAudit(p.LoggerProvider, 0)
+			require.NoError(t, p.Shutdown(t.Context()))
+			names := map[string]bool{}
+			for _, req := range rcv.Metrics() {
+				for _, rm := range req.GetResourceMetrics() {
+					for _, sm := range rm.GetScopeMetrics() {
+						for _, m := range sm.GetMetrics() {
+							names[m.GetName()] = true
+						}
+					}
+				}
+			}
+			if !tc.want {
+				assert.Empty(t, names)
+				return
+			}
+			for _, n := range []string{"otelbearer.log.exported", "otelbearer.log.queue.size", "otelbearer.log.queue.capacity"} {
+				assert.True(t, names[n], n)
+			}
+		})
+	}
+}
