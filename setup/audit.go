@@ -67,7 +67,7 @@ type request struct {
 
 func newLogProcessor(exp sdklog.Exporter, cfg logConfig, mp metric.MeterProvider) (*logProcessor, error) {
 	p := &logProcessor{
-		exp: exp, cfg: cfg, q: newQueue(cfg.queueSize), drops: newDropReporter(time.Minute),
+		exp: exp, cfg: cfg, q: newQueue(cfg.queueSize), drops: newDropReporter(cfg.interval, time.Minute),
 		trigger: make(chan struct{}, 1), flushReq: make(chan request), stopReq: make(chan request),
 		done: make(chan struct{}), rp: newReplayer(),
 	}
@@ -193,7 +193,6 @@ func (p *logProcessor) run() {
 		case <-p.trigger:
 			_ = p.deliver(p.ctx, buf, false, false)
 		}
-		p.drops.report(time.Now(), false)
 		timer.Reset(p.cfg.interval)
 	}
 }
@@ -377,6 +376,7 @@ func (p *logProcessor) shutdown(ctx context.Context, buf []sdklog.Record) error 
 		result = fmt.Errorf("%w: %d bytes in %s for the next Start: %w", ErrRecordsSpooled, p.spool.Bytes(), p.spool.Dir(), err)
 	}
 	p.drops.report(time.Now(), true)
+	p.drops.stop()
 	return errors.Join(result, p.exp.Shutdown(ctx))
 }
 

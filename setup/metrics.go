@@ -100,9 +100,13 @@ func newLogMetrics(mp metric.MeterProvider, p *logProcessor) (*logMetrics, error
 	return &lm, err
 }
 
-// dropReporter counts drops not yet reported through otel.Handle and
-// reports them at most once per quiet period.
+// dropReporter counts drops not yet reported through otel.Handle. The
+// first drop after a quiet period schedules one report a short delay
+// later (so a burst is reported as one count, even while the export loop
+// is stuck in a slow export); later drops wait until the quiet period
+// since the last report has passed.
 type dropReporter struct {
+	delay time.Duration
 	quiet time.Duration
 
 	mu         sync.Mutex
@@ -111,21 +115,40 @@ type dropReporter struct {
 	reasons    map[string]int64
 	since      time.Time // start of the unreported period
 	lastReport time.Time
+	timer      *time.Timer // the scheduled report, if any
 }
 
-func newDropReporter(quiet time.Duration) *dropReporter {
-	return &dropReporter{quiet: quiet, reasons: map[string]int64{}, since: time.Now()}
+func newDropReporter(delay, quiet time.Duration) *dropReporter {
+	return &dropReporter{delay: delay, quiet: quiet, reasons: map[string]int64{}, since: time.Now()}
 }
 
 func (d *dropReporter) add(audit bool, reason string, n int64) {
 	d.mu.Lock()
+	defer d.mu.Unlock()
 	if audit {
 		d.audit += n
 	} else {
 		d.other += n
 	}
 	d.reasons[reason] += n
-	d.mu.Unlock()
+	if d.timer != nil {
+		return
+	}
+	wait := d.delay
+	if !d.lastReport.IsZero() {
+		wait = max(wait, time.Until(d.lastReport.Add(d.quiet)))
+	}
+	d.timer = time.AfterFunc(wait, func() { d.report(time.Now(), true) })
+}
+
+// stop cancels a scheduled report (Shutdown reports what is left itself).
+func (d *dropReporter) stop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
 }
 
 // report hands the unreported drops to otel.Handle when there are any and
@@ -135,6 +158,10 @@ func (d *dropReporter) report(now time.Time, force bool) {
 	if d.audit+d.other == 0 || (!force && !d.lastReport.IsZero() && now.Sub(d.lastReport) < d.quiet) {
 		d.mu.Unlock()
 		return
+	}
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
 	}
 	var why []string
 	for _, r := range []string{reasonQueueFull, reasonSpoolFull, reasonShutdown, reasonAfterClose, reasonSpoolCorrupt} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,7 +159,8 @@ func TestBoundsExhausted(t *testing.T) {
 			reader := sdkmetric.NewManualReader()
 			p, err := setup.Start(t.Context(), append([]setup.Option{setup.WithoutGlobal(),
 				setup.WithLogExporter(exp), setup.WithSpanExporter(discardSpans{}), setup.WithMetricReader(reader),
-				setup.WithQueueSize(queue), setup.WithBatchSize(1)}, tc.opts...)...)
+				setup.WithQueueSize(queue), setup.WithBatchSize(1),
+				setup.WithExportInterval(time.Hour)}, tc.opts...)...) // the report of drops waits an interval
 			require.NoError(t, err)
 
 			emitAudit(p.LoggerProvider, 0)
@@ -280,4 +282,35 @@ func TestMetricsOverOTLP(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDropReportedWhileExportStuck: drops are reported through
+// otel.Handle even while the export loop waits on a stuck exporter, and
+// the reports add up to the metric.
+func TestDropReportedWhileExportStuck(t *testing.T) {
+	h := captureHandle(t)
+	exp := newGateExporter()
+	reader := sdkmetric.NewManualReader()
+	p, err := setup.Start(t.Context(), setup.WithoutGlobal(), setup.WithLogExporter(exp),
+		setup.WithSpanExporter(discardSpans{}), setup.WithMetricReader(reader),
+		setup.WithQueueSize(4), setup.WithBatchSize(1), setup.WithExportInterval(10*time.Millisecond))
+	require.NoError(t, err)
+	emitAudit(p.LoggerProvider, 0)
+	<-exp.entered
+	for i := 1; i <= 10; i++ {
+		emitAudit(p.LoggerProvider, i)
+	}
+	require.Eventually(t, func() bool { return len(h.matching(setup.ErrRecordsDropped)) > 0 }, 10*time.Second, 5*time.Millisecond)
+	close(exp.release)
+	require.NoError(t, p.LoggerProvider.ForceFlush(t.Context()))
+	var reported int
+	for _, m := range h.matching(setup.ErrRecordsDropped) {
+		var n int
+		_, err := fmt.Sscanf(m[strings.Index(m, "dropped "):], "dropped %d audit records", &n)
+		require.NoError(t, err)
+		reported += n
+	}
+	assert.Equal(t, 6, reported)
+	assert.EqualValues(t, 6, sum(t, reader, "otelbearer.audit.dropped", ""))
+	require.NoError(t, p.Shutdown(t.Context()))
 }
