@@ -9,32 +9,82 @@
 //     around a batch span processor and an otlptracegrpc exporter. The
 //     sampler follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the SDK
 //     reads them); batching follows OTEL_BSP_*.
-//   - A LoggerProvider with [logbridge.NewProcessor] around a batch log
-//     processor and an otlploggrpc exporter (OTEL_BLRP_*), so audit records
-//     and application records are stamped and redacted before batching.
+//   - A LoggerProvider with [logbridge.NewProcessor] (stamps and redacts)
+//     around the audit log pipeline described below and an otlploggrpc
+//     exporter.
+//   - A MeterProvider exporting the pipelines' own metrics (see Visible
+//     loss) with otlpmetricgrpc, unless OTEL_METRICS_EXPORTER=none.
 //   - A resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, with
 //     the SDK's telemetry.sdk.* attributes.
 //   - Unless [WithoutGlobal] is given: the global TracerProvider,
-//     LoggerProvider and TextMapPropagator (W3C TraceContext + Baggage).
+//     LoggerProvider, MeterProvider and TextMapPropagator (W3C
+//     TraceContext + Baggage).
 //
 // The exporters read OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_INSECURE,
-// OTEL_EXPORTER_OTLP_HEADERS and their _TRACES_ / _LOGS_ variants
-// themselves. They connect lazily: with no collector reachable the
-// application keeps running and the exporters retry, then drop, in the
-// background, reporting through otel.Handle.
+// OTEL_EXPORTER_OTLP_HEADERS and their _TRACES_ / _LOGS_ / _METRICS_
+// variants themselves. They connect lazily: with no collector reachable
+// the application keeps running.
+//
+// # The audit log pipeline
+//
+// Audit records are the complete record, so the log pipeline does not
+// drop silently. It is modelled on the Kubernetes API server's audit
+// backends (batch, blocking):
+//
+//   - A bounded in-memory queue ([WithQueueSize], default
+//     [DefaultQueueSize] records) and one export loop sending batches
+//     ([WithBatchSize]) at least every [WithExportInterval], each export
+//     bounded by [WithExportTimeout]; the OTEL_BLRP_* variables set the
+//     defaults.
+//   - A full queue drops the new record and counts it, unless
+//     [WithAuditBlocking] is given: then the request emitting an audit
+//     record waits (bounded, default 1 s) for room.
+//   - A failed or timed-out export loses nothing: without a spool the
+//     batch is retried (backoff 1 s to 10 s) while the queue absorbs new
+//     records; with [WithSpoolDir] it is written to disk, and so are
+//     queued batches while exports keep failing. Spooled batches are
+//     exported first, in order, when exports work again, and by the next
+//     Start with the same directory after a restart, with the resource,
+//     scope, trace context and timestamps they were recorded with.
+//   - Records are dropped only when every bound is exhausted (queue full
+//     after the wait, spool full, shutdown budget spent without a spool),
+//     and every drop is counted and reported.
+//
+// Delivery is at least once: a batch the collector stored but answered
+// too late for, or a process killed between an export and the removal of
+// its spool file, is sent again.
+//
+// # Visible loss
+//
+// Alert on otelbearer.audit.dropped (audit records lost, by error.type:
+// queue_full, spool_full, shutdown, after_close, spool_corrupt). Also
+// exported: otelbearer.log.dropped, otelbearer.log.exported,
+// otelbearer.log.export.failures, otelbearer.log.spooled,
+// otelbearer.log.replayed, otelbearer.log.queue.size,
+// otelbearer.log.queue.capacity, otelbearer.log.spool.size,
+// otelbearer.span.export.failures and otelbearer.span.export.dropped. The
+// first drop after a quiet period is reported once through otel.Handle,
+// with the count, an export interval later; further drops at most once a
+// minute. Spans dropped from the batch span processor's queue are counted
+// by the SDK's own metrics (otel.sdk.processor.span.processed with
+// error.type=queue_full) when OTEL_GO_X_OBSERVABILITY=true, on the global
+// MeterProvider.
 //
 // # Shutdown order
 //
 // Stop the HTTP server first, with a deadline, so in-flight requests end
 // their spans and emit their audit records; then call [Providers.Shutdown],
-// which shuts the TracerProvider down before the LoggerProvider:
+// which stops traces, then logs, then metrics, each within its own budget:
 //
-//	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+//	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 //	defer cancel()
 //	_ = srv.Shutdown(ctx) // http.Server.Shutdown waits for idle connections too
-//	_ = providers.Shutdown(ctx)
+//	if err := providers.Shutdown(ctx); err != nil {
+//		log.Print(err) // wraps setup.ErrRecordsSpooled or setup.ErrRecordsDropped, with counts
+//	}
 //
-// Reversed, the last requests' records are lost.
+// Records emitted after Shutdown began go to the spool, or are counted and
+// reported as dropped.
 package setup
 
 import (
