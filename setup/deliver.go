@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/otel"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/otelbearer/otelbearer/internal/spool"
 )
 
 // The export loop: it alone calls the exporter and reads the spool.
@@ -78,12 +80,22 @@ func (p *logProcessor) failed(err error) {
 // deliverBacklog exports the failed in-memory batch, then spooled
 // batches in order.
 func (p *logProcessor) deliverBacklog(ctx context.Context) error {
+	// Spooled batches are older than the in-memory one: it is only kept
+	// when there is no spool or the spool is full.
+	if err := p.replay(ctx); err != nil {
+		return err
+	}
 	if len(p.pending) > 0 {
 		if err := p.export(ctx, p.pending); err != nil {
 			return err
 		}
 		p.pending = nil
 	}
+	return nil
+}
+
+// replay exports spooled batches, oldest first.
+func (p *logProcessor) replay(ctx context.Context) error {
 	if p.spool == nil {
 		return nil
 	}
@@ -144,26 +156,30 @@ func (p *logProcessor) export(ctx context.Context, recs []sdklog.Record) error {
 	return nil
 }
 
-// keep puts a batch that failed to export into the spool, or keeps it in
-// memory for the next attempt without one (the queue then fills and
-// drops, counted, when full).
+// keep puts a batch that failed to export into the spool or, without one
+// or when it is full, keeps it in memory for the next attempt (the queue
+// then fills and drops, counted, when full). At most one batch is kept in
+// memory: callers keep only while nothing is pending.
 func (p *logProcessor) keep(recs []sdklog.Record) {
-	if p.spool == nil {
-		p.pending = append(p.pending, recs...)
-		return
+	if p.spool != nil {
+		err := p.spoolBatch(recs, true)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, spool.ErrFull) {
+			otel.Handle(fmt.Errorf("setup: %w", err))
+		}
 	}
-	if err := p.spoolBatch(recs, true); err != nil {
-		otel.Handle(fmt.Errorf("setup: spool: %w", err))
-		p.dropRecords(recs, reasonSpoolFull)
-	}
+	p.pending = append(p.pending, recs...)
 }
 
-// spill moves every queued record to the spool while exports fail.
+// spill moves queued records to the spool while exports fail, until the
+// spool is full.
 func (p *logProcessor) spill(buf []sdklog.Record) {
 	if p.spool == nil {
 		return
 	}
-	for p.q.Len() > 0 {
+	for p.q.Len() > 0 && len(p.pending) == 0 {
 		n := p.q.pop(buf)
 		p.keep(buf[:n])
 		clear(buf[:n])
@@ -204,15 +220,24 @@ func (p *logProcessor) shutdown(ctx context.Context, buf []sdklog.Record) error 
 	var result error
 	switch {
 	case len(left) > 0 && p.spool != nil:
+		var lost []sdklog.Record
 		for i := 0; i < len(left); i += p.cfg.batchSize {
-			p.keep(left[i:min(i+p.cfg.batchSize, len(left))])
+			chunk := left[i:min(i+p.cfg.batchSize, len(left))]
+			if err := p.spoolBatch(chunk, true); err != nil {
+				lost = append(lost, chunk...)
+			}
+		}
+		if len(lost) > 0 {
+			p.dropRecords(lost, reasonSpoolFull)
+			result = fmt.Errorf("%w: %d records not exported before the shutdown deadline, spool %s full: %w",
+				ErrRecordsDropped, len(lost), p.spool.Dir(), err)
 		}
 	case len(left) > 0:
 		p.dropRecords(left, reasonShutdown)
 		result = fmt.Errorf("%w: %d records not exported before the shutdown deadline: %w", ErrRecordsDropped, len(left), err)
 	}
-	if result == nil && p.spool != nil && p.spool.Len() > 0 {
-		result = fmt.Errorf("%w: %d bytes in %s for the next Start: %w", ErrRecordsSpooled, p.spool.Bytes(), p.spool.Dir(), err)
+	if p.spool != nil && p.spool.Len() > 0 {
+		result = errors.Join(result, fmt.Errorf("%w: %d bytes in %s for the next Start: %w", ErrRecordsSpooled, p.spool.Bytes(), p.spool.Dir(), err))
 	}
 	p.drops.report(time.Now(), true)
 	p.drops.stop()

@@ -22,15 +22,19 @@ import (
 // with one, they wait on disk and the next Start delivers them once.
 func TestShutdownSlowReceiver(t *testing.T) {
 	const n = 100
-	for _, spooled := range []bool{false, true} {
-		t.Run(fmt.Sprintf("spool=%v", spooled), func(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		spoolMax int64 // -1: no spool
+	}{{"no spool", -1}, {"spool", 0}, {"spool full", 1}} {
+		spooled := tc.spoolMax >= 0 && tc.spoolMax != 1
+		t.Run(tc.name, func(t *testing.T) {
 			rcv := otlptest.Start(t)
 			env(t, rcv.Addr())
 			rcv.SetDelay(time.Minute)
 			dir := t.TempDir()
 			opts := []setup.Option{setup.WithoutGlobal(), setup.WithBatchSize(16), setup.WithExportTimeout(time.Minute)}
-			if spooled {
-				opts = append(opts, setup.WithSpoolDir(dir, 0))
+			if tc.spoolMax >= 0 {
+				opts = append(opts, setup.WithSpoolDir(dir, tc.spoolMax))
 			}
 			p, err := setup.Start(t.Context(), append(opts, setup.WithMetricReader(sdkmetric.NewManualReader()))...)
 			require.NoError(t, err)
@@ -45,7 +49,8 @@ func TestShutdownSlowReceiver(t *testing.T) {
 			assert.Equal(t, 0, rcv.LogCount())
 			if !spooled {
 				require.ErrorIs(t, err, setup.ErrRecordsDropped)
-				assert.Contains(t, err.Error(), fmt.Sprintf("%d records not exported", n))
+				assert.Contains(t, err.Error(), fmt.Sprintf("%d records not exported before the shutdown deadline", n))
+				assert.NotErrorIs(t, err, setup.ErrRecordsSpooled)
 				return
 			}
 			require.ErrorIs(t, err, setup.ErrRecordsSpooled)

@@ -157,18 +157,29 @@ func TestSpoolReplayInProcess(t *testing.T) {
 	require.NoError(t, p.Shutdown(t.Context()))
 }
 
-// TestSpoolFull: when the spool is full too, the record is dropped and
-// counted as spool_full.
+// TestSpoolFull: with the collector down and the spool full, a failed
+// batch waits in memory and the queue holds later records; only a record
+// that finds the queue full too is dropped, and counted.
 func TestSpoolFull(t *testing.T) {
 	rcv := otlptest.Start(t)
 	rcv.SetUnavailable(true)
 	h := captureHandle(t)
-	p, reader := startSpooled(t, rcv, t.TempDir(), "one", setup.WithSpoolDir(t.TempDir(), 1), setup.WithBatchSize(1))
+	p, reader := startSpooled(t, rcv, t.TempDir(), "one", setup.WithSpoolDir(t.TempDir(), 1),
+		setup.WithBatchSize(1), setup.WithQueueSize(2))
 	emitAudit(p.LoggerProvider, 0)
-	_ = p.LoggerProvider.ForceFlush(t.Context()) // nil when the loop dropped the record first
-	assert.EqualValues(t, 1, sum(t, reader, "otelbearer.audit.dropped", "spool_full"))
-	err := p.Shutdown(t.Context())
-	assert.NotErrorIs(t, err, setup.ErrRecordsSpooled, "nothing was spooled")
-	require.Len(t, h.matching(setup.ErrRecordsDropped), 1)
-	assert.Contains(t, h.matching(setup.ErrRecordsDropped)[0], "dropped 1 audit records")
+	require.Error(t, p.LoggerProvider.ForceFlush(t.Context()))
+	assert.Zero(t, sum(t, reader, "otelbearer.log.spooled", ""), "the spool is full")
+	for i := 1; i <= 3; i++ { // 1 and 2 fill the queue; 3 finds it full
+		emitAudit(p.LoggerProvider, i)
+	}
+	rcv.SetUnavailable(false)
+	require.NoError(t, p.LoggerProvider.ForceFlush(t.Context()))
+	seqs, _ := logSeqs(rcv.Logs())
+	assert.Equal(t, []int64{0, 1, 2}, seqs)
+	assert.EqualValues(t, 1, sum(t, reader, "otelbearer.audit.dropped", "queue_full"))
+	assert.EqualValues(t, 1, sum(t, reader, "otelbearer.audit.dropped", ""))
+	require.NoError(t, p.Shutdown(t.Context()))
+	msgs := h.matching(setup.ErrRecordsDropped)
+	require.Len(t, msgs, 1)
+	assert.Contains(t, msgs[0], "dropped 1 audit records")
 }
