@@ -26,8 +26,9 @@ func (p *logProcessor) run() {
 			p.cancel()
 			return
 		case req := <-p.flushReq:
-			req.resp <- p.deliver(req.ctx, buf, true, true) // the caller's ctx bounds a flush
+			err := p.deliver(req.ctx, buf, true, true) // the caller's ctx bounds a flush
 			p.drops.report(time.Now(), true)
+			req.resp <- err
 			continue
 		case <-timer.C:
 			_ = p.deliver(p.ctx, buf, true, false)
