@@ -189,3 +189,28 @@ func newGateExporterOpen() *gateExporter {
 	close(e.release) // entered has room for the one send
 	return e
 }
+
+// TestSpanDropsCounted: with OTEL_GO_X_OBSERVABILITY=true the SDK's batch
+// span processor counts the spans it drops on the MeterProvider Start
+// made global; failed span exports are counted by setup itself.
+func TestSpanDropsCounted(t *testing.T) {
+	t.Setenv("OTEL_GO_X_OBSERVABILITY", "true")
+	t.Setenv("OTEL_BSP_MAX_QUEUE_SIZE", "1")
+	t.Setenv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "1")
+	restoreGlobals(t)
+	end := make(chan struct{})
+	reader := sdkmetric.NewManualReader()
+	p, err := setup.Start(t.Context(), setup.WithMetricReader(reader), setup.WithLogExporter(newGateExporterOpen()),
+		setup.WithSpanExporter(stuckSpans{end: end}), setup.WithShutdownBudget(50*time.Millisecond, 0))
+	require.NoError(t, err)
+	for range 20 {
+		_, span := p.TracerProvider.Tracer("t").Start(t.Context(), "op")
+		span.End()
+	}
+	assert.Positive(t, sum(t, reader, "otel.sdk.processor.span.processed", "queue_full"))
+	close(end) // the stuck exports fail
+	require.Eventually(t, func() bool {
+		return sum(t, reader, "otelbearer.span.export.failures", "") > 0
+	}, 10*time.Second, 10*time.Millisecond)
+	_ = p.Shutdown(t.Context())
+}
