@@ -50,7 +50,7 @@ func (p *logProcessor) deliver(ctx context.Context, buf []sdklog.Record, all, no
 		p.spill(buf)
 		return p.lastErr
 	}
-	if err := p.deliverBacklog(ctx); err != nil {
+	if err := p.deliverBacklog(ctx, buf); err != nil {
 		p.failed(err)
 		p.spill(buf)
 		return err
@@ -80,10 +80,10 @@ func (p *logProcessor) failed(err error) {
 
 // deliverBacklog exports the failed in-memory batch, then spooled
 // batches in order.
-func (p *logProcessor) deliverBacklog(ctx context.Context) error {
+func (p *logProcessor) deliverBacklog(ctx context.Context, buf []sdklog.Record) error {
 	// Spooled batches are older than the in-memory one: it is only kept
 	// when there is no spool or the spool is full.
-	if err := p.replay(ctx); err != nil {
+	if err := p.replay(ctx, buf); err != nil {
 		return err
 	}
 	if len(p.pending) > 0 {
@@ -95,14 +95,26 @@ func (p *logProcessor) deliverBacklog(ctx context.Context) error {
 	return nil
 }
 
-// replay exports spooled batches, oldest first.
-func (p *logProcessor) replay(ctx context.Context) error {
+// replay exports spooled batches, oldest first. While a long backlog is
+// replayed and the queue fills up, queued records are spilled behind it
+// (and replayed in turn), so they keep their order and are not dropped.
+func (p *logProcessor) replay(ctx context.Context, buf []sdklog.Record) error {
 	if p.spool == nil {
 		return nil
 	}
-	// Segments appended meanwhile (records emitted after Shutdown) wait
-	// for the next delivery: this one must end.
-	last := p.spool.Newest()
+	for {
+		spilled, err := p.replayTo(ctx, buf, p.spool.Newest())
+		if err != nil || !spilled {
+			return err
+		}
+	}
+}
+
+// replayTo exports spooled batches up to segment last. Segments appended
+// by others meanwhile (records emitted after Shutdown) wait for the next
+// delivery, so a replay during Shutdown ends. It reports whether it spilled
+// queued records into the spool.
+func (p *logProcessor) replayTo(ctx context.Context, buf []sdklog.Record, last uint64) (spilled bool, err error) {
 	var prev uint64
 	for {
 		// Gather segments up to a batch (late records are one a segment).
@@ -111,33 +123,40 @@ func (p *logProcessor) replay(ctx context.Context) error {
 		for len(recs) < p.cfg.batchSize {
 			seq, b, ok, err := p.spool.After(prev)
 			if err != nil {
-				return err
+				return spilled, err
 			}
 			if !ok || seq > last {
 				break
 			}
 			prev = seq
-			seqs = append(seqs, seq)
 			got, err := p.rp.decode(b)
 			if err != nil {
-				// An unreadable segment cannot become readable: count it, move on.
+				// An unreadable segment cannot become readable: count it, remove it.
 				otel.Handle(fmt.Errorf("setup: spool segment %d dropped: %w", seq, err))
 				p.drop(false, reasonSpoolCorrupt, 1) // records unknown: one per segment
+				if err := p.spool.Remove(seq); err != nil {
+					return spilled, err
+				}
 				continue
 			}
+			seqs = append(seqs, seq)
 			recs = append(recs, got...)
 		}
 		if len(seqs) == 0 {
-			return nil
+			return spilled, nil
 		}
 		if err := p.export(ctx, recs); err != nil {
-			return err
+			return spilled, err
 		}
 		p.m.replayed.Add(context.Background(), int64(len(recs)))
 		for _, seq := range seqs {
 			if err := p.spool.Remove(seq); err != nil {
-				return err
+				return spilled, err
 			}
+		}
+		if p.q.Len() >= p.cfg.queueSize/2 && len(p.pending) == 0 {
+			p.spill(buf)
+			spilled = true
 		}
 	}
 }
