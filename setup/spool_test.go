@@ -2,6 +2,7 @@ package setup_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"slices"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/log"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
@@ -182,4 +184,46 @@ func TestSpoolFull(t *testing.T) {
 	msgs := h.matching(setup.ErrRecordsDropped)
 	require.Len(t, msgs, 1)
 	assert.Contains(t, msgs[0], "dropped 1 audit records")
+}
+
+// failExporter refuses every export.
+type failExporter struct{}
+
+func (failExporter) Export(context.Context, []sdklog.Record) error {
+	return errors.New("collector down")
+}
+func (failExporter) Shutdown(context.Context) error   { return nil }
+func (failExporter) ForceFlush(context.Context) error { return nil }
+
+// TestReplaySpillsQueue: while a spooled backlog is replayed, records
+// filling the queue are spilled behind it, and everything is exported in
+// order.
+func TestReplaySpillsQueue(t *testing.T) {
+	dir := t.TempDir()
+	base := []setup.Option{setup.WithoutGlobal(), setup.WithSpanExporter(discardSpans{}),
+		setup.WithSpoolDir(dir, 0), setup.WithBatchSize(8), setup.WithExportInterval(time.Hour)}
+	p, err := setup.Start(t.Context(), append(base, setup.WithLogExporter(failExporter{}), setup.WithQueueSize(64),
+		setup.WithMetricReader(sdkmetric.NewManualReader()))...)
+	require.NoError(t, err)
+	for i := range 40 {
+		emitAudit(p.LoggerProvider, i)
+	}
+	require.ErrorIs(t, p.Shutdown(t.Context()), setup.ErrRecordsSpooled)
+
+	exp := newGateExporter()
+	reader := sdkmetric.NewManualReader()
+	p2, err := setup.Start(t.Context(), append(base, setup.WithLogExporter(exp), setup.WithMetricReader(reader),
+		setup.WithQueueSize(8))...)
+	require.NoError(t, err)
+	require.Equal(t, 8, <-exp.entered) // the replay's first batch
+	for i := 40; i < 48; i++ {         // fill the queue meanwhile
+		emitAudit(p2.LoggerProvider, i)
+	}
+	close(exp.release)
+	require.NoError(t, p2.LoggerProvider.ForceFlush(t.Context()))
+	assert.Equal(t, seqRange(0, 48), exp.exported())
+	assert.EqualValues(t, 8, sum(t, reader, "otelbearer.log.spooled", ""), "the queue was spilled")
+	assert.EqualValues(t, 48, sum(t, reader, "otelbearer.log.replayed", ""))
+	assert.Zero(t, sum(t, reader, "otelbearer.log.dropped", ""))
+	require.NoError(t, p2.Shutdown(t.Context()))
 }
