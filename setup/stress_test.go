@@ -146,8 +146,11 @@ func exactlyOnce(t *testing.T, rcv *otlptest.Receiver, sent int) (lost, dup int)
 func TestStressMixedRequests(t *testing.T) {
 	stress(t)
 	const n, conc = 10000, 64
-	for _, variant := range []string{"setup", "sdk-batch-defaults"} {
-		t.Run(variant, func(t *testing.T) {
+	for _, tc := range []struct{ variant, transport string }{
+		{"setup", "http"}, {"sdk-batch-defaults", "http"}, {"setup", "direct"}, {"sdk-batch-defaults", "direct"},
+	} {
+		variant := tc.variant
+		t.Run(variant+"/"+tc.transport, func(t *testing.T) {
 			rcv := otlptest.Start(t)
 			env(t, rcv.Addr())
 			var lp *sdklog.LoggerProvider
@@ -166,16 +169,20 @@ func TestStressMixedRequests(t *testing.T) {
 			}
 			srv := httptest.NewServer(service(lp, tp))
 			defer srv.Close()
+			var h http.Handler
+			if tc.transport == "direct" {
+				h = service(lp, tp)
+			}
 			start := time.Now()
-			sent := drive(t, nil, srv.URL, conc, n, 0)
+			sent := drive(t, h, srv.URL, conc, n, 0)
 			elapsed := time.Since(start)
 			srv.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			err := shutdown(ctx)
 			lost, dup := exactlyOnce(t, rcv, sent)
-			t.Logf("%s: %d requests in %v (%.0f req/s), %d authn records lost, %d duplicated, shutdown err=%v",
-				variant, sent, elapsed.Round(time.Millisecond), float64(sent)/elapsed.Seconds(), lost, dup, err)
+			t.Logf("%s/%s: %d requests in %v (%.0f req/s), %d authn records lost, %d duplicated, shutdown err=%v",
+				variant, tc.transport, sent, elapsed.Round(time.Millisecond), float64(sent)/elapsed.Seconds(), lost, dup, err)
 			if variant == "setup" {
 				require.NoError(t, err)
 				assert.Zero(t, lost)
