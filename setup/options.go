@@ -48,14 +48,14 @@ type logConfig struct {
 
 // Defaults of the log pipeline and of Shutdown.
 const (
-	DefaultQueueSize      = 65536            // records; OTEL_BLRP_MAX_QUEUE_SIZE overrides
-	DefaultBatchSize      = 512              // records; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE overrides
-	DefaultExportInterval = time.Second      // OTEL_BLRP_SCHEDULE_DELAY (ms) overrides
-	DefaultExportTimeout  = 30 * time.Second // OTEL_BLRP_EXPORT_TIMEOUT (ms) overrides
-	DefaultBlockTimeout   = time.Second      // WithAuditBlocking(0)
-	DefaultSpoolMaxBytes  = 256 << 20        // WithSpoolDir(dir, 0)
-	DefaultTraceShutdown  = 5 * time.Second  // WithShutdownBudget
-	DefaultLogShutdown    = 30 * time.Second // WithShutdownBudget
+	DefaultLogQueueSize      = 65536            // records; OTEL_BLRP_MAX_QUEUE_SIZE overrides
+	DefaultLogBatchSize      = 512              // records; OTEL_BLRP_MAX_EXPORT_BATCH_SIZE overrides
+	DefaultLogExportInterval = time.Second      // OTEL_BLRP_SCHEDULE_DELAY (ms) overrides
+	DefaultLogExportTimeout  = 30 * time.Second // OTEL_BLRP_EXPORT_TIMEOUT (ms) overrides
+	DefaultBlockTimeout      = time.Second      // WithAuditBlocking(0)
+	DefaultSpoolMaxBytes     = 256 << 20        // WithSpoolDir(dir, 0)
+	DefaultTraceShutdown     = 5 * time.Second  // WithShutdownBudget
+	DefaultLogShutdown       = 30 * time.Second // WithShutdownBudget
 )
 
 func newConfig(opts []Option) config {
@@ -66,10 +66,10 @@ func newConfig(opts []Option) config {
 		}
 	}
 	l := &c.logs
-	l.queueSize = firstPositive(l.queueSize, envInt("OTEL_BLRP_MAX_QUEUE_SIZE"), DefaultQueueSize)
-	l.batchSize = min(firstPositive(l.batchSize, envInt("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"), DefaultBatchSize), l.queueSize)
-	l.interval = firstPositive(l.interval, envMillis("OTEL_BLRP_SCHEDULE_DELAY"), DefaultExportInterval)
-	l.exportTimeout = firstPositive(l.exportTimeout, envMillis("OTEL_BLRP_EXPORT_TIMEOUT"), DefaultExportTimeout)
+	l.queueSize = firstPositive(l.queueSize, envInt("OTEL_BLRP_MAX_QUEUE_SIZE"), DefaultLogQueueSize)
+	l.batchSize = min(firstPositive(l.batchSize, envInt("OTEL_BLRP_MAX_EXPORT_BATCH_SIZE"), DefaultLogBatchSize), l.queueSize)
+	l.interval = firstPositive(l.interval, envMillis("OTEL_BLRP_SCHEDULE_DELAY"), DefaultLogExportInterval)
+	l.exportTimeout = firstPositive(l.exportTimeout, envMillis("OTEL_BLRP_EXPORT_TIMEOUT"), DefaultLogExportTimeout)
 	c.traceBudget = firstPositive(c.traceBudget, DefaultTraceShutdown)
 	c.logBudget = firstPositive(c.logBudget, DefaultLogShutdown)
 	return c
@@ -151,12 +151,12 @@ func WithResource(res *resource.Resource) Option {
 	})
 }
 
-// WithQueueSize bounds the in-memory queue of log records waiting for
-// export (default [DefaultQueueSize], or OTEL_BLRP_MAX_QUEUE_SIZE). A
+// WithLogQueueSize bounds the in-memory queue of log records waiting for
+// export (default [DefaultLogQueueSize], or OTEL_BLRP_MAX_QUEUE_SIZE). A
 // record that finds the queue full is dropped and counted in
 // otelbearer.log.dropped (and otelbearer.audit.dropped for an audit
 // record), unless [WithAuditBlocking] lets it wait. n <= 0 is ignored.
-func WithQueueSize(n int) Option {
+func WithLogQueueSize(n int) Option {
 	return optFunc(func(c config) config {
 		if n > 0 {
 			c.logs.queueSize = n
@@ -165,10 +165,10 @@ func WithQueueSize(n int) Option {
 	})
 }
 
-// WithBatchSize sets the most log records in one export (default
-// [DefaultBatchSize], or OTEL_BLRP_MAX_EXPORT_BATCH_SIZE; at most the
+// WithLogBatchSize sets the most log records in one export (default
+// [DefaultLogBatchSize], or OTEL_BLRP_MAX_EXPORT_BATCH_SIZE; at most the
 // queue size). n <= 0 is ignored.
-func WithBatchSize(n int) Option {
+func WithLogBatchSize(n int) Option {
 	return optFunc(func(c config) config {
 		if n > 0 {
 			c.logs.batchSize = n
@@ -177,10 +177,10 @@ func WithBatchSize(n int) Option {
 	})
 }
 
-// WithExportInterval sets the longest time a log record waits in the
-// queue before an export is started (default [DefaultExportInterval], or
+// WithLogExportInterval sets the longest time a log record waits in the
+// queue before an export is started (default [DefaultLogExportInterval], or
 // OTEL_BLRP_SCHEDULE_DELAY). d <= 0 is ignored.
-func WithExportInterval(d time.Duration) Option {
+func WithLogExportInterval(d time.Duration) Option {
 	return optFunc(func(c config) config {
 		if d > 0 {
 			c.logs.interval = d
@@ -189,11 +189,11 @@ func WithExportInterval(d time.Duration) Option {
 	})
 }
 
-// WithExportTimeout bounds one log export (default
-// [DefaultExportTimeout], or OTEL_BLRP_EXPORT_TIMEOUT). A batch whose
+// WithLogExportTimeout bounds one log export (default
+// [DefaultLogExportTimeout], or OTEL_BLRP_EXPORT_TIMEOUT). A batch whose
 // export fails or times out is not dropped: it goes to the spool
 // ([WithSpoolDir]) or is kept in memory and retried. d <= 0 is ignored.
-func WithExportTimeout(d time.Duration) Option {
+func WithLogExportTimeout(d time.Duration) Option {
 	return optFunc(func(c config) config {
 		if d > 0 {
 			c.logs.exportTimeout = d

@@ -159,8 +159,8 @@ func TestBoundsExhausted(t *testing.T) {
 			reader := sdkmetric.NewManualReader()
 			p, err := setup.Start(t.Context(), append([]setup.Option{setup.WithoutGlobal(),
 				setup.WithLogExporter(exp), setup.WithSpanExporter(discardSpans{}), setup.WithMetricReader(reader),
-				setup.WithQueueSize(queue), setup.WithBatchSize(1),
-				setup.WithExportInterval(time.Hour)}, tc.opts...)...) // the report of drops waits an interval
+				setup.WithLogQueueSize(queue), setup.WithLogBatchSize(1),
+				setup.WithLogExportInterval(time.Hour)}, tc.opts...)...) // the report of drops waits an interval
 			require.NoError(t, err)
 
 			emitAudit(p.LoggerProvider, 0)
@@ -192,7 +192,7 @@ func TestBlockingWaitsForRoom(t *testing.T) {
 	exp := newGateExporter()
 	p, err := setup.Start(t.Context(), setup.WithoutGlobal(), setup.WithLogExporter(exp),
 		setup.WithSpanExporter(discardSpans{}), setup.WithMetricReader(sdkmetric.NewManualReader()),
-		setup.WithQueueSize(2), setup.WithBatchSize(1), setup.WithAuditBlocking(time.Minute))
+		setup.WithLogQueueSize(2), setup.WithLogBatchSize(1), setup.WithAuditBlocking(time.Minute))
 	require.NoError(t, err)
 	emitAudit(p.LoggerProvider, 0)
 	<-exp.entered
@@ -293,7 +293,7 @@ func TestDropReportedWhileExportStuck(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	p, err := setup.Start(t.Context(), setup.WithoutGlobal(), setup.WithLogExporter(exp),
 		setup.WithSpanExporter(discardSpans{}), setup.WithMetricReader(reader),
-		setup.WithQueueSize(4), setup.WithBatchSize(1), setup.WithExportInterval(10*time.Millisecond))
+		setup.WithLogQueueSize(4), setup.WithLogBatchSize(1), setup.WithLogExportInterval(10*time.Millisecond))
 	require.NoError(t, err)
 	emitAudit(p.LoggerProvider, 0)
 	<-exp.entered

@@ -31,10 +31,10 @@
 // drop silently. It is modelled on the Kubernetes API server's audit
 // backends (batch, blocking):
 //
-//   - A bounded in-memory queue ([WithQueueSize], default
-//     [DefaultQueueSize] records) and one export loop sending batches
-//     ([WithBatchSize]) at least every [WithExportInterval], each export
-//     bounded by [WithExportTimeout]; the OTEL_BLRP_* variables set the
+//   - A bounded in-memory queue ([WithLogQueueSize], default
+//     [DefaultLogQueueSize] records) and one export loop sending batches
+//     ([WithLogBatchSize]) at least every [WithLogExportInterval], each export
+//     bounded by [WithLogExportTimeout]; the OTEL_BLRP_* variables set the
 //     defaults.
 //   - A full queue drops the new record and counts it, unless
 //     [WithAuditBlocking] is given: then the request emitting an audit

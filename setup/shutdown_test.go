@@ -32,7 +32,7 @@ func TestShutdownSlowReceiver(t *testing.T) {
 			env(t, rcv.Addr())
 			rcv.SetDelay(time.Minute)
 			dir := t.TempDir()
-			opts := []setup.Option{setup.WithoutGlobal(), setup.WithBatchSize(16), setup.WithExportTimeout(time.Minute)}
+			opts := []setup.Option{setup.WithoutGlobal(), setup.WithLogBatchSize(16), setup.WithLogExportTimeout(time.Minute)}
 			if tc.spoolMax >= 0 {
 				opts = append(opts, setup.WithSpoolDir(dir, tc.spoolMax))
 			}
@@ -124,8 +124,8 @@ func TestShutdownDuringTraffic(t *testing.T) {
 	rcv.SetDelay(5 * time.Millisecond)
 	dir := t.TempDir()
 	// A small queue with blocking keeps the emitters at the receiver's pace.
-	opts := []setup.Option{setup.WithoutGlobal(), setup.WithSpoolDir(dir, 0), setup.WithBatchSize(32),
-		setup.WithQueueSize(256), setup.WithAuditBlocking(time.Minute)}
+	opts := []setup.Option{setup.WithoutGlobal(), setup.WithSpoolDir(dir, 0), setup.WithLogBatchSize(32),
+		setup.WithLogQueueSize(256), setup.WithAuditBlocking(time.Minute)}
 	p, err := setup.Start(t.Context(), append(opts, setup.WithMetricReader(sdkmetric.NewManualReader()))...)
 	require.NoError(t, err)
 

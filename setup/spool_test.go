@@ -32,8 +32,8 @@ func startSpooled(t *testing.T, rcv *otlptest.Receiver, dir, inst string, opts .
 	env(t, rcv.Addr())
 	reader := sdkmetric.NewManualReader()
 	p, err := setup.Start(t.Context(), append([]setup.Option{setup.WithoutGlobal(), setup.WithResource(instance(inst)),
-		setup.WithMetricReader(reader), setup.WithSpoolDir(dir, 0), setup.WithExportTimeout(300 * time.Millisecond),
-		setup.WithBatchSize(16)}, opts...)...)
+		setup.WithMetricReader(reader), setup.WithSpoolDir(dir, 0), setup.WithLogExportTimeout(300 * time.Millisecond),
+		setup.WithLogBatchSize(16)}, opts...)...)
 	require.NoError(t, err)
 	return p, reader
 }
@@ -167,7 +167,7 @@ func TestSpoolFull(t *testing.T) {
 	rcv.SetUnavailable(true)
 	h := captureHandle(t)
 	p, reader := startSpooled(t, rcv, t.TempDir(), "one", setup.WithSpoolDir(t.TempDir(), 1),
-		setup.WithBatchSize(1), setup.WithQueueSize(2))
+		setup.WithLogBatchSize(1), setup.WithLogQueueSize(2))
 	emitAudit(p.LoggerProvider, 0)
 	require.Error(t, p.LoggerProvider.ForceFlush(t.Context()))
 	assert.Zero(t, sum(t, reader, "otelbearer.log.spooled", ""), "the spool is full")
@@ -201,8 +201,8 @@ func (failExporter) ForceFlush(context.Context) error { return nil }
 func TestReplaySpillsQueue(t *testing.T) {
 	dir := t.TempDir()
 	base := []setup.Option{setup.WithoutGlobal(), setup.WithSpanExporter(discardSpans{}),
-		setup.WithSpoolDir(dir, 0), setup.WithBatchSize(8), setup.WithExportInterval(time.Hour)}
-	p, err := setup.Start(t.Context(), append(base, setup.WithLogExporter(failExporter{}), setup.WithQueueSize(64),
+		setup.WithSpoolDir(dir, 0), setup.WithLogBatchSize(8), setup.WithLogExportInterval(time.Hour)}
+	p, err := setup.Start(t.Context(), append(base, setup.WithLogExporter(failExporter{}), setup.WithLogQueueSize(64),
 		setup.WithMetricReader(sdkmetric.NewManualReader()))...)
 	require.NoError(t, err)
 	for i := range 40 {
@@ -213,7 +213,7 @@ func TestReplaySpillsQueue(t *testing.T) {
 	exp := newGateExporter()
 	reader := sdkmetric.NewManualReader()
 	p2, err := setup.Start(t.Context(), append(base, setup.WithLogExporter(exp), setup.WithMetricReader(reader),
-		setup.WithQueueSize(8))...)
+		setup.WithLogQueueSize(8))...)
 	require.NoError(t, err)
 	require.Equal(t, 8, <-exp.entered) // the replay's first batch
 	for i := 40; i < 48; i++ {         // fill the queue meanwhile
