@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -226,4 +227,28 @@ func TestReplaySpillsQueue(t *testing.T) {
 	assert.EqualValues(t, 48, sum(t, reader, "otelbearer.log.replayed", ""))
 	assert.Zero(t, sum(t, reader, "otelbearer.log.dropped", ""))
 	require.NoError(t, p2.Shutdown(t.Context()))
+}
+
+// TestSpoolHoldsRedactedRecords: records reach the spool after stamping
+// and redaction; the raw credential is never written to disk.
+func TestSpoolHoldsRedactedRecords(t *testing.T) {
+	rcv := otlptest.Start(t)
+	rcv.SetUnavailable(true)
+	dir := t.TempDir()
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "200") // ms: the spans are lost quickly
+	p, _ := startSpooled(t, rcv, dir, "one")
+	require.Equal(t, 200, serveOne(t, p))
+	require.ErrorIs(t, p.Shutdown(t.Context()), setup.ErrRecordsSpooled)
+	var disk []byte
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		disk = append(disk, b...)
+	}
+	assert.NotContains(t, string(disk), token)
+	assert.Contains(t, string(disk), "Bearer "+otelbearer.Redacted)
+	assert.Contains(t, string(disk), "token.fingerprint")
 }
