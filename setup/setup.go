@@ -130,8 +130,9 @@ type Providers struct {
 // documentation and, unless [WithoutGlobal] is given, makes them global.
 // It does not block on the network. Invalid configuration (a malformed
 // OTEL_RESOURCE_ATTRIBUTES value, wrapping resource.ErrPartialResource; an
-// exporter that cannot be built) returns an error wrapping the cause, and
-// nothing is left running. Malformed OTEL_EXPORTER_OTLP_* and
+// exporter that cannot be built; a spool directory that cannot be created
+// or read) returns an error wrapping the cause, and nothing is left
+// running. Malformed OTEL_EXPORTER_OTLP_* and
 // OTEL_TRACES_SAMPLER values are not errors: the SDK reports them through
 // otel.Handle and uses its defaults. Call [Providers.Shutdown] when the
 // application ends.

@@ -252,3 +252,14 @@ func TestSpoolHoldsRedactedRecords(t *testing.T) {
 	assert.Contains(t, string(disk), "Bearer "+otelbearer.Redacted)
 	assert.Contains(t, string(disk), "token.fingerprint")
 }
+
+func TestStartBadSpoolDir(t *testing.T) {
+	rcv := otlptest.Start(t)
+	env(t, rcv.Addr())
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, nil, 0o600))
+	p, err := setup.Start(t.Context(), setup.WithoutGlobal(), setup.WithSpoolDir(filepath.Join(file, "spool"), 0))
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "setup: spool: ")
+	assert.Nil(t, p)
+}
