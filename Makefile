@@ -18,7 +18,7 @@ FUZZTIME     ?= 10s
 # package:target pairs run by `make fuzz`.
 FUZZ_TARGETS := .:FuzzParseAuthorization .:FuzzRedactString .:FuzzHandler
 
-.PHONY: test lint unit fuzz e2e demo bench tools help
+.PHONY: test lint unit fuzz e2e demo bench tools help stress
 
 help:
 	@echo "make test   all checks: lint, unit tests (-race), fuzz ($(FUZZTIME) each), end-to-end suite"
@@ -68,6 +68,11 @@ e2e: tools
 demo: tools
 	@$(GO) build -o "$(CACHE)/bin/otelbearer-demo" ./internal/demo
 	@exec "$(CACHE)/bin/otelbearer-demo" $(DEMO_FLAGS)
+
+# Long log-pipeline runs: 10,000 mixed requests at concurrency 64, and a
+# receiver answering in 200 ms at this machine's highest rate (a few minutes).
+stress:
+	OTELBEARER_STRESS=1 $(GO) test -count=1 -v -timeout 30m -run '^TestStress' ./setup/
 
 bench: $(BENCHSTAT)
 	$(GO) test -run '^$$' -bench '^BenchmarkHandler$$|^BenchmarkHandlerAudit$$|^BenchmarkSpanProcessor$$' -count 10 . | tee /tmp/otelbearer-bench.txt
