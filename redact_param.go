@@ -291,8 +291,6 @@ func redactUserinfo(sc *redactScanner, s string, i int) int {
 	return i + 1
 }
 
-func redactIsLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
 func redactHexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
