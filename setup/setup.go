@@ -219,7 +219,10 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 	}
 	if c.global {
 		otel.SetTracerProvider(p.TracerProvider)
-		otel.SetLoggerProvider(p.LoggerProvider)
+		// Loggers made from the global provider get their scope redacted
+		// once, as spans' scopes are (a record's scope cannot be changed by
+		// a processor or exporter).
+		otel.SetLoggerProvider(logbridge.NewLoggerProvider(p.LoggerProvider, logbridge.WithRedactor(c.redactor)))
 		otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(
 			propagation.TraceContext{}, propagation.Baggage{}))
 	}
