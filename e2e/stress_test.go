@@ -89,9 +89,8 @@ func (tr *traffic) end() {
 // steady traffic, then again while VictoriaLogs is down, brings
 // everything back and counts the authentication audit records that
 // reached VictoriaLogs against the requests answered: missing ones per
-// phase and duplicates. It measures; it fails only when the stack cannot
-// be restarted, or with OTELBEARER_STRESS_STRICT=1 when a record is
-// missing. It runs with OTELBEARER_STRESS=1 (about 75 s);
+// phase and duplicates (reported: delivery is at least once). It fails
+// when a single record is missing. It runs with OTELBEARER_STRESS=1 (about 75 s);
 // OTELBEARER_STRESS_OTLP_TIMEOUT (milliseconds) sets the service's
 // OTEL_EXPORTER_OTLP_TIMEOUT, the time its exporter keeps retrying one
 // batch (SDK default 10000: about the length of each outage here).
@@ -234,7 +233,7 @@ func TestFaultInjection(t *testing.T) {
 	if all.arrived == 0 {
 		t.Fatal("no audit record arrived at all")
 	}
-	if os.Getenv("OTELBEARER_STRESS_STRICT") == "1" && all.missing > 0 {
+	if all.missing > 0 {
 		t.Errorf("%d of %d audit records missing", all.missing, all.sent)
 	}
 }
