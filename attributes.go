@@ -7,8 +7,8 @@ import "go.opentelemetry.io/otel/attribute"
 // query them, so a key or value changes only with a note in the README.
 const (
 	// TokenFingerprintKey is the keyed, non-reversible fingerprint of the
-	// bearer credential of the request being served: lowercase hex,
-	// [FingerprintHexLen] characters. It is stamped on every span of the
+	// bearer credential of the request being served: 32 lowercase hex
+	// characters (128 bits). It is stamped on every span of the
 	// request (client spans included) and every log record logged with the
 	// request's context. Absent when the request carries no well-formed
 	// bearer credential.
@@ -18,13 +18,12 @@ const (
 	// an outgoing request sends, on the client span of [NewTransport].
 	TokenOutgoingFingerprintKey = attribute.Key("token.outgoing.fingerprint")
 
-	// TokenSourceKey says where the bearer credential came from: one of
-	// [TokenSourceHeader], [TokenSourceQuery] or [TokenSourceForm].
+	// TokenSourceKey says where the bearer credential came from: a
+	// [TokenSource].
 	TokenSourceKey = attribute.Key("token.source")
 
-	// AuthSchemeKey is the scheme of the Authorization header, lowercased and
-	// bounded to [AuthSchemeBearer], [AuthSchemeBasic], [AuthSchemeDigest] and
-	// [AuthSchemeOther]. Absent when there is no Authorization header.
+	// AuthSchemeKey is the scheme of the Authorization header: an
+	// [AuthScheme]. Absent when there is no Authorization header.
 	AuthSchemeKey = attribute.Key("auth.scheme")
 
 	// AuthEventKey is what authentication concluded about the request: one of
@@ -125,19 +124,26 @@ const (
 	AuthzNone  AuthzDecision = "none"  // no decision recorded (yet)
 )
 
-// Values of [TokenSourceKey].
+// TokenSource is a value of [TokenSourceKey].
+type TokenSource string
+
+// The values of [TokenSourceKey].
 const (
-	TokenSourceHeader = "header" // Authorization: Bearer (RFC 6750 §2.1)
-	TokenSourceQuery  = "query"  // ?access_token= (RFC 6750 §2.3)
-	TokenSourceForm   = "form"   // form-encoded body access_token (§2.2)
+	TokenSourceHeader TokenSource = "header" // Authorization: Bearer (RFC 6750 §2.1)
+	TokenSourceQuery  TokenSource = "query"  // ?access_token= (RFC 6750 §2.3)
+	TokenSourceForm   TokenSource = "form"   // form-encoded body access_token (§2.2)
 )
 
-// Values of [AuthSchemeKey].
+// AuthScheme is a value of [AuthSchemeKey]: the scheme of the
+// Authorization header, lowercased and bounded to these values.
+type AuthScheme string
+
+// The values of [AuthSchemeKey].
 const (
-	AuthSchemeBearer = "bearer"
-	AuthSchemeBasic  = "basic"
-	AuthSchemeDigest = "digest"
-	AuthSchemeOther  = "other"
+	AuthSchemeBearer AuthScheme = "bearer"
+	AuthSchemeBasic  AuthScheme = "basic"
+	AuthSchemeDigest AuthScheme = "digest"
+	AuthSchemeOther  AuthScheme = "other"
 )
 
 // Event names of the audit log records the middleware emits.
@@ -148,14 +154,3 @@ const (
 	// AuditEventAuthz names the record emitted for every [Allow] / [Deny].
 	AuditEventAuthz = "otelbearer.authz"
 )
-
-// TokenFingerprint returns the attribute for a fingerprint.
-func TokenFingerprint(fp string) attribute.KeyValue { return TokenFingerprintKey.String(fp) }
-
-// AuthEventAttr returns the [AuthEventKey] attribute for e.
-func AuthEventAttr(e AuthEvent) attribute.KeyValue { return AuthEventKey.String(string(e)) }
-
-// AuthzDecisionAttr returns the [AuthzDecisionKey] attribute for d.
-func AuthzDecisionAttr(d AuthzDecision) attribute.KeyValue {
-	return AuthzDecisionKey.String(string(d))
-}

@@ -66,10 +66,10 @@ func (st *requestState) emitAuthn(ctx context.Context, status int) {
 		attrs = append(attrs, httpStatusKey.Int(status))
 	}
 	if st.scheme != "" {
-		attrs = append(attrs, AuthSchemeKey.String(st.scheme))
+		attrs = append(attrs, AuthSchemeKey.String(string(st.scheme)))
 	}
 	if st.source != "" {
-		attrs = append(attrs, TokenSourceKey.String(st.source))
+		attrs = append(attrs, TokenSourceKey.String(string(st.source)))
 	}
 	if st.optional {
 		attrs = append(attrs, AuthOptionalKey.Bool(true))

@@ -32,7 +32,7 @@ type config struct {
 	userID         bool
 	realm          string
 	formTokens     bool
-	key            Key
+	key            key
 	keyErr         error // a refused key: no fingerprints
 	loggerProvider log.LoggerProvider
 
@@ -48,20 +48,20 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 func newConfig(opts ...Option) *config {
-	c := &config{auditSuccess: true, userID: true, formTokens: true, maxHeader: DefaultMaxHeaderBytes,
-		validationTimeout: DefaultValidationTimeout}
+	c := &config{auditSuccess: true, userID: true, formTokens: true, maxHeader: defaultMaxHeaderBytes,
+		validationTimeout: defaultValidationTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
 		}
 	}
-	if c.key.IsZero() && c.keyErr == nil {
-		c.key, c.keyErr = KeyFromEnv()
+	if c.key.isZero() && c.keyErr == nil {
+		c.key, c.keyErr = keyFromEnv()
 	}
 	if c.keyErr != nil {
 		otel.Handle(c.keyErr) // c.fp stays nil: no fingerprints
 	} else {
-		c.fp = NewFingerprinter(c.key)
+		c.fp = newFingerprinter(c.key)
 	}
 	if c.loggerProvider == nil {
 		c.loggerProvider = otel.GetLoggerProvider()
@@ -76,7 +76,7 @@ func newConfig(opts ...Option) *config {
 // and a warning goes to otel.Handle once. Keep the key secret and the same
 // across replicas: same token + same key = same fingerprint.
 //
-// A key shorter than [MinKeyBytes], given here or in [FingerprintKeyEnv],
+// A key shorter than 16 bytes, given here or in [FingerprintKeyEnv],
 // is refused: the error (wrapping [ErrShortKey]) goes to otel.Handle when
 // the handler or transport is built, and no fingerprint is recorded at all
 // (token.fingerprint and token.outgoing.fingerprint are absent; auth.event,
@@ -87,7 +87,7 @@ func WithFingerprintKey(key []byte) Option {
 	if len(key) == 0 {
 		return optionFunc(func(*config) {})
 	}
-	k, err := ParseKey(key)
+	k, err := parseKey(key)
 	if err != nil {
 		err = fmt.Errorf("otelbearer: WithFingerprintKey: %w (%d bytes); no fingerprints are recorded", ErrShortKey, len(key))
 	}
@@ -194,7 +194,7 @@ func WithTrustedProxies(prefixes ...netip.Prefix) Option {
 }
 
 // WithMaxHeaderBytes caps the Authorization header (default
-// [DefaultMaxHeaderBytes]); a longer one is [AuthTokenMalformed] and is not
+// 8 KiB); a longer one is [AuthTokenMalformed] and is not
 // hashed. n <= 0 keeps the default.
 func WithMaxHeaderBytes(n int) Option {
 	return optionFunc(func(c *config) {
@@ -230,7 +230,7 @@ func WithFormTokens(on bool) Option {
 }
 
 // WithValidationTimeout bounds how long a request waits for the
-// [Validator] (default [DefaultValidationTimeout]; d <= 0 keeps it).
+// [Validator] (default 5s; d <= 0 keeps it).
 // Validate gets a context with this deadline. A validator that ignores its
 // context is abandoned at the deadline: the request stops waiting, and the
 // validator's goroutine ends when Validate returns.

@@ -231,9 +231,9 @@ func TestValidationDeadline(t *testing.T) {
 		opt  Option
 		want time.Duration
 	}{
-		{"default", nil, DefaultValidationTimeout},
-		{"zero keeps the default", WithValidationTimeout(0), DefaultValidationTimeout},
-		{"negative keeps the default", WithValidationTimeout(-time.Second), DefaultValidationTimeout},
+		{"default", nil, defaultValidationTimeout},
+		{"zero keeps the default", WithValidationTimeout(0), defaultValidationTimeout},
+		{"negative keeps the default", WithValidationTimeout(-time.Second), defaultValidationTimeout},
 		{"set", WithValidationTimeout(time.Minute), time.Minute},
 	}
 	for _, tt := range tests {

@@ -39,7 +39,8 @@
 // # Request flow
 //
 // The credential is parsed and fingerprinted before otelhttp starts the
-// server span; validation runs inside it; [SpanProcessor] stamps every span
+// server span; validation runs inside it; the span processor of
+// [NewSpanProcessor] stamps every span
 // from the request's context (see its documentation for which values a span
 // that starts early carries). Handlers read the outcome with [FromContext]
 // and [ClaimsFromContext] and record object-level decisions with [Allow]

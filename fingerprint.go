@@ -16,8 +16,8 @@ import (
 	"go.opentelemetry.io/otel"
 )
 
-// FingerprintHexLen is the length of a fingerprint: 128 bits in lowercase hex.
-const FingerprintHexLen = 32
+// fingerprintHexLen is the length of a fingerprint: 128 bits in lowercase hex.
+const fingerprintHexLen = 32
 
 // errUnkeyed is reported once through otel.Handle.
 var errUnkeyed = errors.New("otelbearer: no fingerprint key (set " + FingerprintKeyEnv +
@@ -56,10 +56,33 @@ type hasher struct {
 	sum [sha256.Size]byte
 }
 
-// NewFingerprinter returns a Fingerprinter for k. A zero k means unkeyed.
-// k is not checked: see [ParseKey].
-func NewFingerprinter(k Key) *Fingerprinter {
-	f := &Fingerprinter{keyed: !k.IsZero()}
+// NewFingerprinter returns a Fingerprinter that computes the fingerprints
+// the middleware records under the same key, e.g. to find a known token in
+// the telemetry. The key is resolved as [WithFingerprintKey] resolves it:
+// key, used as raw bytes, or when key is empty the value of
+// [FingerprintKeyEnv], or when that is unset too no key (unkeyed SHA-256).
+// A key shorter than 16 bytes returns an error wrapping [ErrShortKey].
+func NewFingerprinter(key []byte) (*Fingerprinter, error) {
+	k, err := resolveKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return newFingerprinter(k), nil
+}
+
+// resolveKey returns b as a key, or with b empty the key of
+// [FingerprintKeyEnv] (the zero key when that is unset).
+func resolveKey(b []byte) (key, error) {
+	if len(b) == 0 {
+		return keyFromEnv()
+	}
+	return parseKey(b)
+}
+
+// newFingerprinter returns a Fingerprinter for k. A zero k means unkeyed.
+// k is not checked: see parseKey.
+func newFingerprinter(k key) *Fingerprinter {
+	f := &Fingerprinter{keyed: !k.isZero()}
 	key := append([]byte(nil), k.bytes()...)
 	if f.keyed {
 		f.pool.New = func() any { return &hasher{h: hmac.New(sha256.New, key)} }
@@ -71,13 +94,13 @@ func NewFingerprinter(k Key) *Fingerprinter {
 
 // Fingerprint returns the fingerprint of token.
 func (f *Fingerprinter) Fingerprint(token string) string {
-	var dst [FingerprintHexLen]byte
+	var dst [fingerprintHexLen]byte
 	f.fill(&dst, token)
 	return string(dst[:])
 }
 
 // fill writes the hex fingerprint of token into dst without allocating.
-func (f *Fingerprinter) fill(dst *[FingerprintHexLen]byte, token string) {
+func (f *Fingerprinter) fill(dst *[fingerprintHexLen]byte, token string) {
 	if !f.keyed {
 		warnUnkeyed.Do(func() { otel.Handle(errUnkeyed) })
 	}
@@ -85,7 +108,7 @@ func (f *Fingerprinter) fill(dst *[FingerprintHexLen]byte, token string) {
 	h.h.Reset()
 	h.writeToken(token)
 	h.h.Sum(h.sum[:0])
-	hex.Encode(dst[:], h.sum[:FingerprintHexLen/2])
+	hex.Encode(dst[:], h.sum[:fingerprintHexLen/2])
 	f.pool.Put(h)
 }
 

@@ -164,3 +164,9 @@ func newBareProvider(p sdktrace.SpanProcessor) *sdktrace.TracerProvider {
 }
 
 func otelhttpTP(tp *sdktrace.TracerProvider) otelhttp.Option { return otelhttp.WithTracerProvider(tp) }
+
+// TokenFingerprint returns the token.fingerprint attribute for fp.
+func TokenFingerprint(fp string) attribute.KeyValue { return TokenFingerprintKey.String(fp) }
+
+// AuthEventAttr returns the auth.event attribute for e.
+func AuthEventAttr(e AuthEvent) attribute.KeyValue { return AuthEventKey.String(string(e)) }

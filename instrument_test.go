@@ -50,10 +50,10 @@ func TestHandlerStampsEverySpan(t *testing.T) {
 	res := serve(handler, bearer(httptest.NewRequest(http.MethodGet, "/api/data/alice-1", nil), tokAlice))
 	require.Equal(t, http.StatusOK, res.StatusCode)
 
-	fp := NewFingerprinter(NewKey(testKey)).Fingerprint(tokAlice)
+	fp := newFingerprinter(newKey(testKey)).Fingerprint(tokAlice)
 	server := attrMap(h.span(t, "GET /api/data/{id}").Attributes())
 	assert.Equal(t, fp, server[TokenFingerprintKey])
-	assert.Len(t, fp, FingerprintHexLen)
+	assert.Len(t, fp, fingerprintHexLen)
 	assert.Equal(t, "token_valid", server[AuthEventKey])
 	assert.Equal(t, "allow", server[AuthzDecisionKey])
 	assert.Equal(t, "owner", server[AuthzReasonKey])
@@ -181,7 +181,7 @@ func TestHandlerDenyRecord(t *testing.T) {
 	assert.Equal(t, "not_owner", authz[0][AuthzReasonKey])
 	assert.Equal(t, "alice-7", authz[0][AuthzResourceKey])
 	assert.Equal(t, "bob", authz[0][UserIDKey])
-	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint(tokBob), authz[0][TokenFingerprintKey])
+	assert.Equal(t, newFingerprinter(newKey(testKey)).Fingerprint(tokBob), authz[0][TokenFingerprintKey])
 }
 
 func TestHandlerStickyDeny(t *testing.T) {
@@ -341,7 +341,7 @@ func TestHandlerWarnsWithoutProcessor(t *testing.T) {
 		WithOtelHTTPOptions(otelhttpTP(tp)))
 	serve(handler, bearer(get("/"), "tok"))
 	server := attrMap(spans.Ended()[0].Attributes())
-	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint("tok"), server[TokenFingerprintKey])
+	assert.Equal(t, newFingerprinter(newKey(testKey)).Fingerprint("tok"), server[TokenFingerprintKey])
 	assert.Equal(t, "192.0.2.1", server[ClientAddressKey])
 }
 
@@ -367,7 +367,7 @@ func TestTransport(t *testing.T) {
 		}
 	}
 	require.NotNil(t, clientSpan)
-	fpr := NewFingerprinter(NewKey(testKey))
+	fpr := newFingerprinter(newKey(testKey))
 	assert.Equal(t, fpr.Fingerprint("incoming-secret"), clientSpan[TokenFingerprintKey])
 	assert.Equal(t, fpr.Fingerprint("outgoing-secret"), clientSpan[TokenOutgoingFingerprintKey])
 	h.requireAbsent(t, "incoming-secret", "outgoing-secret")
@@ -434,7 +434,7 @@ func TestSamplerSeesAuthState(t *testing.T) {
 		WithOtelHTTPOptions(otelhttpTP(tp)))
 	serve(handler, bearer(get("/"), tokAlice))
 	require.Len(t, s.seen, 1)
-	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint(tokAlice)+"/token_unverified", s.seen[0])
+	assert.Equal(t, newFingerprinter(newKey(testKey)).Fingerprint(tokAlice)+"/token_unverified", s.seen[0])
 }
 
 // The audit records' own text and attributes must pass the default

@@ -22,8 +22,8 @@ type stateKey struct{}
 type requestState struct {
 	cfg         *config
 	fingerprint string // unsafe.String over fpBuf, or ""
-	source      string
-	scheme      string
+	source      TokenSource
+	scheme      AuthScheme
 	optional    bool
 	clientAddr  string
 	method      string
@@ -43,7 +43,7 @@ type requestState struct {
 	first  authView
 	nstart int
 	start  [9]attribute.KeyValue
-	fpBuf  [FingerprintHexLen]byte
+	fpBuf  [fingerprintHexLen]byte
 }
 
 // authView is an immutable snapshot of what is known so far.
@@ -94,7 +94,7 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 	}
 	if c.token != "" && cfg.fp != nil { // nil: the key was refused
 		cfg.fp.fill(&st.fpBuf, c.token)
-		st.fingerprint = unsafe.String(&st.fpBuf[0], FingerprintHexLen)
+		st.fingerprint = unsafe.String(&st.fpBuf[0], fingerprintHexLen)
 	}
 	st.first = authView{event: c.event, decision: AuthzNone}
 	a := st.first.appendAttrs(st.start[:0], st)
@@ -105,10 +105,10 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 		a = append(a, ClientAddressKey.String(clientAddr))
 	}
 	if c.source != "" {
-		a = append(a, TokenSourceKey.String(c.source))
+		a = append(a, TokenSourceKey.String(string(c.source)))
 	}
 	if c.scheme != "" {
-		a = append(a, AuthSchemeKey.String(c.scheme))
+		a = append(a, AuthSchemeKey.String(string(c.scheme)))
 	}
 	if optional {
 		a = append(a, AuthOptionalKey.Bool(true))
@@ -180,8 +180,8 @@ func stateFrom(ctx context.Context) *requestState {
 // Info is what the middleware knows about a request's credential.
 type Info struct {
 	Fingerprint   string        // token.fingerprint, "" without a bearer token
-	Source        string        // token.source
-	Scheme        string        // auth.scheme
+	Source        TokenSource   // token.source
+	Scheme        AuthScheme    // auth.scheme
 	Event         AuthEvent     // auth.event
 	Decision      AuthzDecision // authz.decision
 	Reason        string        // authz.reason

@@ -89,9 +89,9 @@ func eventFor(err error) AuthEvent {
 	return AuthTokenInvalid
 }
 
-// DefaultValidationTimeout is how long a request waits for its [Validator]
+// defaultValidationTimeout is how long a request waits for its [Validator]
 // unless [WithValidationTimeout] says otherwise.
-const DefaultValidationTimeout = 5 * time.Second
+const defaultValidationTimeout = 5 * time.Second
 
 // errorTypeKey is the semantic-convention error.type. The server span and
 // the audit record carry it when validation reached no verdict.

@@ -44,7 +44,11 @@ var testValidator = otelbearer.ValidatorFunc(func(_ context.Context, tok string)
 
 // fingerprint is the fingerprint of tok under testKey.
 func fingerprint(tok string) string {
-	return otelbearer.NewFingerprinter(otelbearer.NewKey(testKey)).Fingerprint(tok)
+	f, err := otelbearer.NewFingerprinter(testKey)
+	if err != nil {
+		panic(err)
+	}
+	return f.Fingerprint(tok)
 }
 
 // serve runs fn as the handler of one GET request carrying the

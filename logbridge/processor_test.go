@@ -94,7 +94,7 @@ func TestProcessorStampsIdempotently(t *testing.T) {
 	}
 
 	// A record with its own decision (an authz audit record) keeps it.
-	rec = emit(t, ctx, attribute.StringValue("m"), otelbearer.AuthzDecisionAttr(otelbearer.AuthzDeny))
+	rec = emit(t, ctx, attribute.StringValue("m"), otelbearer.AuthzDecisionKey.String(string(otelbearer.AuthzDeny)))
 	assert.Equal(t, "deny", kvs(rec)["authz.decision"].AsString())
 	assert.Equal(t, len(stamped), rec.AttributesLen())
 }
