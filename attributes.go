@@ -31,7 +31,7 @@ const (
 	AuthEventKey = attribute.Key("auth.event")
 
 	// AuthOptionalKey is true on public routes, where a token is optional
-	// (see [WithPublicPaths]). Tail-sampling policies use it not to keep
+	// (see [WithTokenOptionalPaths]). Tail-sampling policies use it not to keep
 	// token_missing traces of health checks as failures.
 	AuthOptionalKey = attribute.Key("auth.optional")
 
@@ -49,7 +49,7 @@ const (
 
 	// UserIDKey is the subject of a validated token (OpenTelemetry semantic
 	// convention user.id). Never set from unvalidated claims; see
-	// [WithoutUserID] to leave it out as personal data.
+	// [WithUserID] to leave it out as personal data.
 	UserIDKey = attribute.Key("user.id")
 
 	// TokenIDKey is the token identifier (JWT jti) of a validated token.

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // ScopeName is the instrumentation scope of the audit records.
@@ -96,7 +97,7 @@ func WithFingerprintKey(key []byte) Option {
 
 // WithValidator sets the token validator. With a validator the middleware
 // enforces RFC 6750 (400/401/403/503 with WWW-Authenticate) unless
-// [WithObserveOnly] is given. Without one, every well-formed token is
+// [WithEnforcement] turns that off. Without one, every well-formed token is
 // [AuthTokenUnverified] until the application calls [RecordAuthn].
 func WithValidator(v Validator) Option {
 	return optionFunc(func(c *config) {
@@ -106,29 +107,31 @@ func WithValidator(v Validator) Option {
 	})
 }
 
-// WithObserveOnly records every outcome but never rejects a request.
-func WithObserveOnly() Option {
-	return optionFunc(func(c *config) { c.observeOnly = true })
+// WithEnforcement turns the rejection of failed requests on (the default
+// with a [Validator]) or off: off, every outcome is recorded but no request
+// is rejected (observe only).
+func WithEnforcement(on bool) Option {
+	return optionFunc(func(c *config) { c.observeOnly = !on })
 }
 
-// WithPublicPaths marks routes (health checks, login) where a token is
-// optional: a request without one records [AuthTokenMissing] with
+// WithTokenOptionalPaths marks routes (health checks, login) where a token
+// is optional: a request without one records [AuthTokenMissing] with
 // auth.optional=true, is not rejected and gets no WARN audit record. A token
 // that is present is still validated and enforced. Paths add up over
 // several options.
 //
-// "Public" is decided on exactly what the router dispatches on, so that a
-// request the router sends to a protected handler is always enforced,
+// "Optional" is decided on exactly what the router dispatches on, so that
+// a request the router sends to a protected handler is always enforced,
 // however its path is spelled:
 //
-//   - When the wrapped handler is an [*http.ServeMux], a request is public
+//   - When the wrapped handler is an [*http.ServeMux], a request is optional
 //     when the pattern the mux dispatches it to ([http.ServeMux.Handler]) is
 //     one of paths, either as registered ("GET /healthz") or without its
 //     method and host ("/healthz"). A subtree or wildcard pattern makes
-//     everything it matches public. A request the mux answers itself (not
+//     everything it matches optional. A request the mux answers itself (not
 //     found, method not allowed, a redirect to the cleaned path or to the
-//     path with a trailing slash) is not public.
-//   - Any other handler: a request is public when its escaped path
+//     path with a trailing slash) is not optional.
+//   - Any other handler: a request is optional when its escaped path
 //     ([url.URL.EscapedPath]) equals one of paths byte for byte. There is no
 //     normalisation: "/healthz/", "/HEALTHZ", "//healthz", "/a/../healthz",
 //     "/healthz;x" and "/%68ealthz" are not "/healthz" and are enforced.
@@ -136,7 +139,7 @@ func WithObserveOnly() Option {
 //
 // A ServeMux behind another middleware is "any other handler": wrap the mux
 // itself to have its patterns used.
-func WithPublicPaths(paths ...string) Option {
+func WithTokenOptionalPaths(paths ...string) Option {
 	return optionFunc(func(c *config) {
 		if c.publicPaths == nil {
 			c.publicPaths = make(map[string]struct{}, len(paths))
@@ -147,14 +150,15 @@ func WithPublicPaths(paths ...string) Option {
 	})
 }
 
-// WithPublicRoutes marks public routes by a predicate, for routers other
-// than [*http.ServeMux]; it adds to [WithPublicPaths] (a request is public
-// when either says so) and replaces an earlier WithPublicRoutes. fn is
+// WithTokenOptional marks the routes where a token is optional by a
+// predicate, for routers other than [*http.ServeMux]; it adds to
+// [WithTokenOptionalPaths] (a request is optional when either says so) and
+// replaces an earlier WithTokenOptional. fn is
 // called once per request, before the server span starts and before the
 // router has seen the request: it must decide on what the router will
 // dispatch on (the escaped path, r.URL.EscapedPath(), or the router's own
 // lookup), never on the decoded r.URL.Path, where "%2F" is a "/".
-func WithPublicRoutes(fn func(*http.Request) bool) Option {
+func WithTokenOptional(fn func(*http.Request) bool) Option {
 	return optionFunc(func(c *config) {
 		if fn != nil {
 			c.public = fn
@@ -163,7 +167,7 @@ func WithPublicRoutes(fn func(*http.Request) bool) Option {
 }
 
 // WithOtelHTTPOptions passes options to the wrapped otelhttp handler or
-// transport (tracer provider, propagators, span name formatter, …).
+// transport (propagators, span name formatter, …).
 func WithOtelHTTPOptions(opts ...otelhttp.Option) Option {
 	return optionFunc(func(c *config) { c.otelhttpOpts = append(c.otelhttpOpts, opts...) })
 }
@@ -174,6 +178,17 @@ func WithLoggerProvider(lp log.LoggerProvider) Option {
 	return optionFunc(func(c *config) {
 		if lp != nil {
 			c.loggerProvider = lp
+		}
+	})
+}
+
+// WithTracerProvider sets the TracerProvider of the server and client spans
+// (passed to otelhttp as otelhttp.WithTracerProvider). The default is the
+// global TracerProvider. A nil tp is ignored.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c *config) {
+		if tp != nil {
+			c.otelhttpOpts = append(c.otelhttpOpts, otelhttp.WithTracerProvider(tp))
 		}
 	})
 }
@@ -204,10 +219,11 @@ func WithMaxHeaderBytes(n int) Option {
 	})
 }
 
-// WithoutUserID leaves user.id out of spans and records, for deployments
-// that treat the subject as personal data. The fingerprint still correlates.
-func WithoutUserID() Option {
-	return optionFunc(func(c *config) { c.userID = false })
+// WithUserID turns user.id (the validated subject) on spans and records on
+// (the default) or off, for deployments that treat the subject as personal
+// data. The fingerprint still correlates.
+func WithUserID(on bool) Option {
+	return optionFunc(func(c *config) { c.userID = on })
 }
 
 // WithRealm sets the realm of WWW-Authenticate challenges.

@@ -181,7 +181,7 @@ func TestValidationFaultObserveOnly(t *testing.T) {
 				assert.Equal(t, AuthTokenUnverified, info.Event)
 				_, ok := ClaimsFromContext(r.Context())
 				assert.False(t, ok)
-			}), "api", h.opts(WithValidator(tt.validate), WithObserveOnly(),
+			}), "api", h.opts(WithValidator(tt.validate), WithEnforcement(false),
 				WithValidationTimeout(20*time.Millisecond))...)
 			assert.Equal(t, http.StatusOK, serve(handler, bearer(get("/"), faultToken)).StatusCode)
 			span := serverSpan(t, h)

@@ -14,8 +14,8 @@
 //	)
 //	h := otelbearer.NewHandler(mux, "api",
 //		otelbearer.WithValidator(myValidator),
-//		otelbearer.WithPublicPaths("/healthz"),
-//		otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp)),
+//		otelbearer.WithTokenOptionalPaths("/healthz"),
+//		otelbearer.WithTracerProvider(tp),
 //	)
 //
 // # Attributes
@@ -55,7 +55,7 @@
 // validation without a verdict ([ErrValidatorUnavailable], the
 // [WithValidationTimeout] deadline, a cancelled request, a panic) fails
 // closed with 503 and is recorded as [AuthTokenUnverified].
-// [WithObserveOnly] records without rejecting.
+// [WithEnforcement](false) records without rejecting.
 //
 // # Logs
 //

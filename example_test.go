@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -43,7 +42,7 @@ func ExampleNewHandler() {
 	h := otelbearer.NewHandler(api, "api",
 		otelbearer.WithFingerprintKey([]byte("example-fingerprint-key")),
 		otelbearer.WithValidator(validator),
-		otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp)),
+		otelbearer.WithTracerProvider(tp),
 	)
 
 	for _, target := range []string{"/data/alice-1", "/data/bob-1"} {

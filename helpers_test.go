@@ -96,7 +96,7 @@ func (h *harness) opts(extra ...Option) []Option {
 	return append([]Option{
 		WithFingerprintKey(testKey),
 		WithLoggerProvider(h.lp),
-		WithOtelHTTPOptions(otelhttp.WithTracerProvider(h.tp)),
+		WithTracerProvider(h.tp),
 	}, extra...)
 }
 

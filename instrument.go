@@ -34,7 +34,7 @@ func NewHandler(h http.Handler, operation string, opts ...Option) http.Handler {
 //     [WithTrustedTraceContext]);
 //  3. runs the [Validator], if any, inside that span with a deadline
 //     ([WithValidationTimeout]) and records the outcome; with a validator
-//     and without [WithObserveOnly] it answers failures per RFC 6750 (400,
+//     and unless [WithEnforcement] is off it answers failures per RFC 6750 (400,
 //     401, 503 with WWW-Authenticate) without calling the next handler;
 //  4. emits an [AuditEventAuthn] log record when the request ends.
 //
@@ -211,7 +211,7 @@ func peerHost(addr string) string {
 // token.outgoing.fingerprint (never the token). token.fingerprint on the
 // span is still that of the request being served, when the outgoing
 // request's context comes from it. Of the options only the fingerprint key,
-// the header cap and [WithOtelHTTPOptions] apply.
+// the header cap, [WithTracerProvider] and [WithOtelHTTPOptions] apply.
 func NewTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	cfg := newConfig(opts...)
 	if base == nil {

@@ -201,7 +201,7 @@ func TestHandlerStickyDeny(t *testing.T) {
 func TestHandlerPublicPath(t *testing.T) {
 	h := newHarness(t)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
-	handler := NewHandler(ok, "api", h.opts(WithValidator(testValidator), WithPublicPaths("/healthz"))...)
+	handler := NewHandler(ok, "api", h.opts(WithValidator(testValidator), WithTokenOptionalPaths("/healthz"))...)
 
 	assert.Equal(t, 200, serve(handler, get("/healthz")).StatusCode)
 	assert.Equal(t, 401, serve(handler, get("/other")).StatusCode)
@@ -221,7 +221,7 @@ func TestHandlerObserveOnly(t *testing.T) {
 	h := newHarness(t)
 	called := 0
 	handler := NewHandler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called++ }), "api",
-		h.opts(WithValidator(testValidator), WithObserveOnly())...)
+		h.opts(WithValidator(testValidator), WithEnforcement(false))...)
 	assert.Equal(t, 200, serve(handler, bearer(get("/"), "forged.token")).StatusCode)
 	assert.Equal(t, 1, called)
 	assert.Equal(t, "token_invalid", attrMap(h.spans.Ended()[0].Attributes())[AuthEventKey])
@@ -254,7 +254,7 @@ func TestHandlerWithoutValidator(t *testing.T) {
 
 func TestHandlerWithoutUserID(t *testing.T) {
 	h := newHarness(t)
-	handler := NewHandler(dataMux(h.tp), "api", h.opts(WithValidator(testValidator), WithoutUserID())...)
+	handler := NewHandler(dataMux(h.tp), "api", h.opts(WithValidator(testValidator), WithUserID(false))...)
 	serve(handler, bearer(get("/api/data/alice-1"), tokAlice))
 	assert.NotContains(t, h.dump(), "user.id")
 }

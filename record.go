@@ -13,7 +13,8 @@ import (
 // afterwards. claims are kept only with [AuthTokenValid]; with any other
 // event they are ignored, so identity never comes from unvalidated claims.
 // It does nothing outside a request served by [NewHandler]. The claims are
-// copied; their Scopes slice is shared and must not be modified afterwards.
+// copied; their Scopes, Audience and Extra are shared and must not be
+// modified afterwards.
 func RecordAuthn(ctx context.Context, event AuthEvent, claims *Claims) {
 	if st := stateFrom(ctx); st != nil {
 		st.setAuthn(event, claims)

@@ -209,7 +209,7 @@ func FromContext(ctx context.Context) (info Info, ok bool) {
 // to. ok is false when the token was not validated (missing, malformed,
 // refused, or no validator and no [RecordAuthn] with [AuthTokenValid]).
 // Scopes is shared with the request state and has no spare capacity, so an
-// append copies it; do not modify its elements.
+// append copies it; do not modify its elements, nor Audience or Extra.
 func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 	if st := stateFrom(ctx); st != nil {
 		if v := st.view.Load(); v.validated {
@@ -224,7 +224,7 @@ func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 // Attributes returns the attributes stamped on every span and log record of
 // the request ctx belongs to: token.fingerprint (when there is a bearer
 // token), auth.event, authz.decision and user.id (when validated, unless
-// [WithoutUserID]), as they are now. The slice is shared and has no spare
+// [WithUserID]), as they are now. The slice is shared and has no spare
 // capacity: append to it freely (append copies it), but do not modify its
 // elements. It is nil outside a request.
 func Attributes(ctx context.Context) []attribute.KeyValue {

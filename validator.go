@@ -34,13 +34,21 @@ var (
 // Claims are the facts a validator established about a token. They reach
 // telemetry and handlers only from a successful validation (or from
 // [RecordAuthn] with [AuthTokenValid]); unvalidated claims are never used.
+// Audience, ExpiresAt and Extra are never recorded as attributes.
 type Claims struct {
 	Subject   string    // user.id
 	Scopes    []string  // token.scopes
 	TokenID   string    // token.id (JWT jti)
 	ClientID  string    // token.client_id
 	Issuer    string    // token.issuer
-	ExpiresAt time.Time // not recorded as an attribute
+	Audience  []string  // JWT aud
+	ExpiresAt time.Time // JWT exp
+
+	// Extra holds every claim of the validated token by name, as JSON
+	// decodes it (roles, tenant, …), for checks beyond the subject without
+	// parsing the token again. The validators of this module fill it only
+	// after the signature and the registered claims were verified.
+	Extra map[string]any
 }
 
 // HasScope reports whether c grants scope.
