@@ -9,7 +9,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/log"
-	"go.opentelemetry.io/otel/trace"
 )
 
 // ScopeName is the instrumentation scope of the audit records.
@@ -178,17 +177,6 @@ func WithLoggerProvider(lp log.LoggerProvider) Option {
 	return optionFunc(func(c *config) {
 		if lp != nil {
 			c.loggerProvider = lp
-		}
-	})
-}
-
-// WithTracerProvider sets the TracerProvider of the server and client spans
-// (passed to otelhttp as otelhttp.WithTracerProvider). The default is the
-// global TracerProvider. A nil tp is ignored.
-func WithTracerProvider(tp trace.TracerProvider) Option {
-	return optionFunc(func(c *config) {
-		if tp != nil {
-			c.otelhttpOpts = append(c.otelhttpOpts, otelhttp.WithTracerProvider(tp))
 		}
 	})
 }
