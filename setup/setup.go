@@ -11,7 +11,8 @@
 //     reads them); batching follows OTEL_BSP_*.
 //   - A LoggerProvider with [logbridge.NewProcessor] around a batch log
 //     processor and an otlploggrpc exporter (OTEL_BLRP_*), so audit records
-//     and application records are stamped and redacted before batching.
+//     and application records are stamped and redacted before batching,
+//     and the resource redacted once ([otelbearer.Redactor.Resource]).
 //   - A resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, with
 //     the SDK's telemetry.sdk.* attributes.
 //   - Unless [WithoutGlobal] is given: the global TracerProvider,
@@ -122,7 +123,8 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 				sdktrace.NewBatchSpanProcessor(spanExp), c.redactor)),
 		),
 		LoggerProvider: sdklog.NewLoggerProvider(
-			sdklog.WithResource(res),
+			// A log record's resource cannot be rewritten later: redact it once.
+			sdklog.WithResource(c.redactor.Resource(res)),
 			sdklog.WithProcessor(logbridge.NewProcessor(
 				sdklog.NewBatchProcessor(logExp), logbridge.WithRedactor(c.redactor))),
 		),
