@@ -1,77 +1,48 @@
 package otelbearer
 
-import "go.opentelemetry.io/otel/attribute"
+import (
+	"go.opentelemetry.io/otel/attribute"
 
-// Attribute keys. Together with the value constants below they are the
-// package's public contract: dashboards, alerts and tail-sampling policies
-// query them, so a key or value changes only with a note in the README.
+	"github.com/otelbearer/otelbearer/internal/attrkey"
+)
+
+// Attribute keys: with the values below, the package's public contract,
+// which dashboards, alerts and tail-sampling policies query.
 const (
 	// TokenFingerprintKey is the keyed, non-reversible fingerprint of the
-	// bearer credential of the request being served: 32 lowercase hex
-	// characters (128 bits). It is stamped on every span of the
-	// request (client spans included) and every log record logged with the
-	// request's context. Absent when the request carries no well-formed
-	// bearer credential.
-	TokenFingerprintKey = attribute.Key("token.fingerprint")
-
-	// TokenOutgoingFingerprintKey is the fingerprint of the bearer credential
-	// an outgoing request sends, on the client span of [NewTransport].
-	TokenOutgoingFingerprintKey = attribute.Key("token.outgoing.fingerprint")
-
-	// TokenSourceKey says where the bearer credential came from: a
-	// [TokenSource].
-	TokenSourceKey = attribute.Key("token.source")
-
-	// AuthSchemeKey is the scheme of the Authorization header: an
-	// [AuthScheme]. Absent when there is no Authorization header.
-	AuthSchemeKey = attribute.Key("auth.scheme")
-
-	// AuthEventKey is what authentication concluded about the request: one of
-	// the AuthEvent constants.
-	AuthEventKey = attribute.Key("auth.event")
-
-	// AuthOptionalKey is true on public routes, where a token is optional
-	// (see [WithTokenOptionalPaths]). Tail-sampling policies use it not to keep
+	// bearer credential of the request being served (32 lowercase hex
+	// characters), on every span and log record of the request. Absent
+	// without a well-formed bearer credential.
+	TokenFingerprintKey = attribute.Key(attrkey.TokenFingerprint)
+	// TokenOutgoingFingerprintKey is the fingerprint of the credential an
+	// outgoing request sends, on the client span of [NewTransport].
+	TokenOutgoingFingerprintKey = attribute.Key(attrkey.TokenOutgoingFingerprint)
+	TokenSourceKey              = attribute.Key(attrkey.TokenSource) // a [TokenSource]
+	AuthSchemeKey               = attribute.Key(attrkey.AuthScheme)  // an [AuthScheme]
+	AuthEventKey                = attribute.Key(attrkey.AuthEvent)   // an [AuthEvent]
+	// AuthOptionalKey is true where a token is optional
+	// ([WithTokenOptionalPaths]), so that tail sampling does not keep
 	// token_missing traces of health checks as failures.
-	AuthOptionalKey = attribute.Key("auth.optional")
-
-	// AuthzDecisionKey is the authorization decision: [AuthzAllow],
-	// [AuthzDeny] or [AuthzNone] (no decision recorded yet). A deny is
-	// sticky: a later allow in the same request does not undo it.
-	AuthzDecisionKey = attribute.Key("authz.decision")
-
-	// AuthzReasonKey is the application's reason for the last decision,
-	// e.g. "owner" or "not_owner" or "insufficient_scope".
-	AuthzReasonKey = attribute.Key("authz.reason")
-
-	// AuthzResourceKey names the resource the last decision was about.
-	AuthzResourceKey = attribute.Key("authz.resource")
-
-	// UserIDKey is the subject of a validated token (OpenTelemetry semantic
-	// convention user.id). Never set from unvalidated claims; see
-	// [WithUserID] to leave it out as personal data.
-	UserIDKey = attribute.Key("user.id")
-
-	// TokenIDKey is the token identifier (JWT jti) of a validated token.
-	TokenIDKey = attribute.Key("token.id")
-
-	// TokenScopesKey lists the scopes of a validated token (string slice).
-	TokenScopesKey = attribute.Key("token.scopes")
-
-	// TokenClientIDKey is the OAuth client the validated token was issued to.
-	TokenClientIDKey = attribute.Key("token.client_id")
-
-	// TokenIssuerKey is the issuer of the validated token.
-	TokenIssuerKey = attribute.Key("token.issuer")
-
-	// ClientAddressKey is the semantic-convention client.address. On the
-	// server span and the audit records it is the TCP peer address, unless
+	AuthOptionalKey = attribute.Key(attrkey.AuthOptional)
+	// AuthzDecisionKey is the request's [AuthzDecision]; a deny is sticky.
+	AuthzDecisionKey = attribute.Key(attrkey.AuthzDecision)
+	AuthzReasonKey   = attribute.Key(attrkey.AuthzReason)   // of the last [Allow] / [Deny]
+	AuthzResourceKey = attribute.Key(attrkey.AuthzResource) // of the last [Allow] / [Deny]
+	// UserIDKey, TokenIDKey (jti), TokenScopesKey (string slice),
+	// TokenClientIDKey and TokenIssuerKey come from validated [Claims] only.
+	UserIDKey        = attribute.Key(attrkey.UserID)
+	TokenIDKey       = attribute.Key(attrkey.TokenID)
+	TokenScopesKey   = attribute.Key(attrkey.TokenScopes)
+	TokenClientIDKey = attribute.Key(attrkey.TokenClientID)
+	TokenIssuerKey   = attribute.Key(attrkey.TokenIssuer)
+	// ClientAddressKey is client.address: the TCP peer, unless
 	// [WithTrustedProxies] names proxies whose X-Forwarded-For is believed.
-	ClientAddressKey = attribute.Key("client.address")
-
-	// RedactionCountKey counts the values the redactor replaced on a span
-	// or record. It never carries the values themselves.
-	RedactionCountKey = attribute.Key("redaction.count")
+	ClientAddressKey = attribute.Key(attrkey.ClientAddress)
+	// RedactionCountKey counts the values redaction replaced on a span or
+	// record ([WithRedactionSummary]); RedactionSanitizedKey those it made
+	// valid UTF-8 or cut to a bound. Neither carries the values.
+	RedactionCountKey     = attribute.Key(attrkey.RedactionCount)
+	RedactionSanitizedKey = attribute.Key(attrkey.RedactionSanitized)
 )
 
 // AuthEvent is a value of [AuthEventKey].

@@ -280,7 +280,7 @@ func TestValidationFaultsSurviveRedaction(t *testing.T) {
 	for _, f := range validationFaults {
 		_, changed := r.String("", "authentication result: token_unverified: "+f.desc)
 		assert.False(t, changed, f.desc)
-		_, changed = r.KeyValue(errorTypeKey.String(f.errorType))
+		_, changed = r.e.KeyValue(errorTypeKey.String(f.errorType))
 		assert.False(t, changed, f.errorType)
 	}
 }

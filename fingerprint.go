@@ -14,10 +14,12 @@ import (
 	"unsafe"
 
 	"go.opentelemetry.io/otel"
+
+	"github.com/otelbearer/otelbearer/internal/attrkey"
 )
 
 // fingerprintHexLen is the length of a fingerprint: 128 bits in lowercase hex.
-const fingerprintHexLen = 32
+const fingerprintHexLen = attrkey.FingerprintHexLen
 
 // errUnkeyed is reported once through otel.Handle.
 var errUnkeyed = errors.New("otelbearer: no fingerprint key (set " + FingerprintKeyEnv +

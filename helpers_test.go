@@ -170,3 +170,15 @@ func TokenFingerprint(fp string) attribute.KeyValue { return TokenFingerprintKey
 
 // AuthEventAttr returns the auth.event attribute for e.
 func AuthEventAttr(e AuthEvent) attribute.KeyValue { return AuthEventKey.String(string(e)) }
+
+const (
+	testJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlX2NhbmFyeQ"
+	testFP  = "0123456789abcdef0123456789abcdef"
+)
+
+func newTestRedactor(t testing.TB, opts ...RedactOption) *Redactor {
+	t.Helper()
+	r, err := NewRedactor(opts...)
+	require.NoError(t, err)
+	return r
+}

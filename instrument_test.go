@@ -459,7 +459,7 @@ func TestAuditRecordsSurviveRedaction(t *testing.T) {
 			body, changed := r.String("", rec.Body().AsString())
 			assert.False(t, changed, "body redacted: %q", body)
 			rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-				got, changed := r.KeyValue(kv)
+				got, changed := r.e.KeyValue(kv)
 				assert.False(t, changed, "%s redacted to %s", kv.Key, got.Value.String())
 				return true
 			})

@@ -1,62 +1,112 @@
 package otelbearer
 
 import (
-	"cmp"
-	"errors"
-	"fmt"
-	"regexp"
-	"strings"
-	"sync/atomic"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"go.opentelemetry.io/otel/attribute"
+	"github.com/otelbearer/otelbearer/internal/redact"
 )
 
 // Redacted is the marker that replaces a redacted value. Authorization-like
-// values keep their scheme ("Bearer REDACTED"), URLs keep their shape
-// ("https://REDACTED:REDACTED@host/p?access_token=REDACTED"). A second pass
-// over a redacted value leaves it unchanged.
-const Redacted = "REDACTED"
+// values keep their scheme ("Bearer REDACTED"), URLs their shape
+// ("https://REDACTED:REDACTED@host/p?access_token=REDACTED"); a second pass
+// leaves a redacted value unchanged.
+const Redacted = redact.Redacted
 
-// RedactionSanitizedKey counts the string values and keys of a span or log
-// record that the redactor had to change to export them at all: invalid
-// UTF-8 replaced by U+FFFD (OTLP strings must be UTF-8: one invalid byte
-// makes the exporter drop the whole batch), or cut to the value bound
-// ([WithMaxValueBytes]) or the record bound ([WithMaxRecordBytes]). It is
-// set, whatever [WithRedactionSummary] says, on every span and record that
-// needed it, and never carries the values.
-const RedactionSanitizedKey = attribute.Key("redaction.sanitized")
+// Redactor replaces credentials in telemetry values with [Redacted]. Its
+// rules are fixed by [NewRedactor]; a *Redactor is immutable and safe for
+// concurrent use; a nil *Redactor redacts nothing. Precedence, first match
+// wins: the package's own attributes (exact key and expected value shape)
+// > the header allow-list > key rules (sensitive headers and keys) > URL
+// rules > value rules, which run on every string whatever its key. Every
+// string is also made valid UTF-8 and bounded ([WithMaxValueBytes],
+// [WithMaxRecordBytes]). See docs/redaction.md for what is covered.
+type Redactor struct{ e *redact.Redactor }
 
-// errRedactConfig is wrapped by every configuration error of [NewRedactor].
-var errRedactConfig = errors.New("otelbearer: invalid redaction config")
+func init() {
+	redact.Unwrap = func(r any) *redact.Redactor {
+		if r, ok := r.(*Redactor); ok && r != nil {
+			return r.e
+		}
+		return nil
+	}
+}
+
+// engine returns the engine of r; nil for a nil r, which redacts nothing.
+func (r *Redactor) engine() *redact.Redactor {
+	if r == nil {
+		return nil
+	}
+	return r.e
+}
 
 // RedactOption configures a [Redactor]. Options are applied in order by
 // [NewRedactor]; a nil option is ignored.
-type RedactOption interface {
-	applyRedact(*redactConfig)
+type RedactOption interface{ applyRedact(*redact.Config) }
+
+type redactOptionFunc func(*redact.Config)
+
+func (f redactOptionFunc) applyRedact(c *redact.Config) { f(c) }
+
+// NewRedactor returns a Redactor with the default rules plus opts. Invalid
+// configuration (an empty name, an invalid regular expression, a bound out
+// of range) returns an error wrapping the cause; no partial Redactor is
+// returned.
+func NewRedactor(opts ...RedactOption) (*Redactor, error) {
+	var c redact.Config
+	for _, o := range opts {
+		if o != nil {
+			o.applyRedact(&c)
+		}
+	}
+	e, err := redact.New(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Redactor{e: e}, nil
 }
 
-type redactOptionFunc func(*redactConfig)
+// String redacts one string value found under key (the attribute or field
+// name; "" for unkeyed text), makes it valid UTF-8 and bounds it. It
+// returns the value to export and whether it differs; it never fails and a
+// second call leaves the result unchanged.
+func (r *Redactor) String(key, value string) (string, bool) {
+	return r.engine().String(key, value)
+}
 
-func (f redactOptionFunc) applyRedact(c *redactConfig) { f(c) }
+// Resource returns res with its attributes redacted and bounded as spans
+// export it (res itself when nothing changes), for a provider whose
+// records cannot be rewritten, such as an sdk/log LoggerProvider.
+func (r *Redactor) Resource(res *resource.Resource) *resource.Resource {
+	return r.engine().Resource(res)
+}
 
-type redactConfig struct {
-	keys, headers, params []string
-	patterns              []string
-	allow                 []string
-	allowMode             bool
-	summary               bool
-	maxValue, maxRecord   int
-	errs                  []error
+// NewRedactingSpanProcessor returns a span processor that hands next a
+// redacted copy of every ended span: name, attributes, status description,
+// events (the exception event of a panic included), links' attributes,
+// resource and scope. The SDK's snapshot is never modified; a span with
+// nothing to redact is passed on as it is, without allocating. A processor
+// cannot remove an attribute at start, so OnStart passes the span on
+// unchanged. Register it in place of next. A nil r redacts nothing.
+func NewRedactingSpanProcessor(next sdktrace.SpanProcessor, r *Redactor) sdktrace.SpanProcessor {
+	return redact.NewSpanProcessor(next, r.engine())
+}
+
+// NewRedactingExporter returns a span exporter that hands next redacted
+// copies of the spans it exports, as [NewRedactingSpanProcessor] does. The
+// input slice is never modified. A nil r redacts nothing.
+func NewRedactingExporter(next sdktrace.SpanExporter, r *Redactor) sdktrace.SpanExporter {
+	return redact.NewExporter(next, r.engine())
 }
 
 // WithSensitiveKeys adds attribute keys whose string values are replaced by
 // [Redacted] as a whole. A name matches, case-insensitively and with '-'
 // equal to '_', the full key or its last dot-separated segment ("password"
-// matches "db.password"). The package's own keys (token.fingerprint,
-// auth.*, ...) are never matched. An empty name fails [NewRedactor].
+// matches "db.password"), our own keys included. An empty name fails
+// [NewRedactor].
 func WithSensitiveKeys(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.keys = append(c.keys, checkNames(c, "sensitive key", names)...)
+	return redactOptionFunc(func(c *redact.Config) {
+		c.Keys = append(c.Keys, c.CheckNames("sensitive key", names)...)
 	})
 }
 
@@ -64,156 +114,65 @@ func WithSensitiveKeys(names ...string) RedactOption {
 // (http.request.header.<name>, http.response.header.<name>) are replaced by
 // [Redacted]. Names are case-insensitive. An empty name fails [NewRedactor].
 func WithSensitiveHeaders(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.headers = append(c.headers, checkNames(c, "sensitive header", names)...)
+	return redactOptionFunc(func(c *redact.Config) {
+		c.Headers = append(c.Headers, c.CheckNames("sensitive header", names)...)
 	})
 }
 
 // WithSensitiveQueryParams adds URL query (and form) parameter names whose
-// values are replaced by [Redacted] wherever a URL or query string appears;
-// the parameter name is kept. Names are case-insensitive and at most 64
-// bytes long. An empty or longer name fails [NewRedactor].
+// values are replaced by [Redacted] wherever a URL, query string or
+// name=value text appears; the name is kept. Names are case-insensitive and
+// at most 64 bytes long; an empty or longer name fails [NewRedactor].
 func WithSensitiveQueryParams(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		for _, n := range names {
-			if len(n) > redactMaxParam {
-				c.errs = append(c.errs, fmt.Errorf("%w: query parameter name longer than %d bytes", errRedactConfig, redactMaxParam))
-			}
-		}
-		c.params = append(c.params, checkNames(c, "query parameter", names)...)
+	return redactOptionFunc(func(c *redact.Config) {
+		c.CheckParams(names)
+		c.Params = append(c.Params, c.CheckNames("query parameter", names)...)
 	})
 }
 
 // WithValuePatterns adds regular expressions (RE2 syntax, [regexp]) matched
-// against every string value; each match is replaced by [Redacted]. They
-// are compiled once by [NewRedactor], which fails with a wrapped error on an
-// invalid expression. A pattern without a literal prefix runs on every
-// string and costs more than the built-in rules.
+// against every string value; each match is replaced by [Redacted]. An
+// invalid expression fails [NewRedactor]. A pattern without a literal
+// prefix runs on every string and costs more than the built-in rules.
 func WithValuePatterns(exprs ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.patterns = append(c.patterns, checkNames(c, "value pattern", exprs)...)
+	return redactOptionFunc(func(c *redact.Config) {
+		c.Patterns = append(c.Patterns, c.CheckNames("value pattern", exprs)...)
 	})
 }
 
 // WithHeaderAllowList switches captured headers to fail-closed mode: every
 // http.request.header.* and http.response.header.* attribute whose header
-// name is not listed is replaced by [Redacted]; listed ones still go through
-// the value rules. Names are case-insensitive. Calling it with no names
-// redacts every captured header.
+// name is not listed (case-insensitively) is replaced by [Redacted]; listed
+// ones still go through the value rules. No names redacts every header.
 func WithHeaderAllowList(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.allowMode = true
-		c.allow = append(c.allow, checkNames(c, "allowed header", names)...)
+	return redactOptionFunc(func(c *redact.Config) {
+		c.AllowMode = true
+		c.Allow = append(c.Allow, c.CheckNames("allowed header", names)...)
 	})
 }
 
-// WithRedactionSummary, when on, makes the span redaction add the
-// redaction.count attribute (int: the number of values replaced) to every
-// span it changed. It never carries the values. Off by default.
+// WithRedactionSummary turns on or off (the default) the redaction.count
+// attribute (the number of values replaced, never the values) on every
+// span and log record the redaction changed.
 func WithRedactionSummary(on bool) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) { c.summary = on })
+	return redactOptionFunc(func(c *redact.Config) { c.Summary = on })
 }
 
-func checkNames(c *redactConfig, what string, names []string) []string {
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		if strings.TrimSpace(n) == "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: empty %s", errRedactConfig, what))
-			continue
-		}
-		out = append(out, n)
-	}
-	return out
+// WithMaxValueBytes bounds every string value and key to n bytes (default
+// 8 KiB, or the record bound if smaller): a longer one is cut at a UTF-8
+// boundary after redaction and counted in [RedactionSanitizedKey]. n must
+// be between 256 bytes and 64 MiB and at most the record bound, else
+// [NewRedactor] fails.
+func WithMaxValueBytes(n int) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) { c.MaxValue = c.CheckBound("value", n) })
 }
 
-// Redactor replaces credentials in telemetry values with [Redacted]. Its
-// rules are fixed by [NewRedactor]; a *Redactor is immutable and safe for
-// concurrent use. The zero value is not usable; a nil *Redactor redacts
-// nothing.
-//
-// Precedence, first match wins: the package's own attributes (exact key and
-// expected value shape) > the header allow-list > key rules (sensitive
-// headers and keys) > URL rules > value rules. URL and value rules run on
-// every string value, whatever its key.
-type Redactor struct {
-	extraKeys    map[string]struct{} // normalized full keys and segments
-	extraHeaders map[string]struct{} // lowercase header names
-	allow        map[string]struct{} // lowercase header names
-	allowMode    bool
-	summary      bool
-	params       map[string]uint8 // operator's param names, lowercase without '_' '-' -> flags
-	patterns     []*regexp.Regexp
-	prefixes     []string // literal prefixes of patterns, "" = always run
-	maxValue     int      // bound of one string value or key, in bytes
-	maxRecord    int      // bound of the string bytes of one span or record
-
-	resCache atomic.Pointer[redactResourceCache] // see (*Redactor).resource
-	scopeOK  atomic.Pointer[[2]string]           // a scope name and version found clean
-}
-
-// Summary reports whether [WithRedactionSummary] is on: whoever applies
-// the Redactor (the span wrappers, logbridge) then adds redaction.count to
-// what it changed.
-func (r *Redactor) Summary() bool { return r != nil && r.summary }
-
-// NewRedactor returns a Redactor with the default rules plus opts. Invalid
-// configuration (an empty name, an invalid regular expression) returns an
-// error wrapping the cause; no partial Redactor is returned.
-func NewRedactor(opts ...RedactOption) (*Redactor, error) {
-	var c redactConfig
-	for _, o := range opts {
-		if o != nil {
-			o.applyRedact(&c)
-		}
-	}
-	r := &Redactor{
-		allowMode: c.allowMode,
-		summary:   c.summary,
-		maxRecord: cmp.Or(c.maxRecord, DefaultMaxRecordBytes),
-	}
-	r.maxValue = cmp.Or(c.maxValue, min(DefaultMaxValueBytes, r.maxRecord))
-	if r.maxValue > r.maxRecord {
-		c.errs = append(c.errs, fmt.Errorf("%w: value bound %d bytes above the record bound %d", errRedactConfig, r.maxValue, r.maxRecord))
-	}
-	for _, p := range c.params {
-		var buf [redactMaxParam]byte
-		if n := redactSquash(&buf, p); n > 0 {
-			if r.params == nil {
-				r.params = make(map[string]uint8, len(c.params))
-			}
-			r.params[string(buf[:n])] = redactParamQuery | redactParamText
-		}
-	}
-	if len(c.keys) > 0 {
-		r.extraKeys = make(map[string]struct{}, len(c.keys))
-		for _, k := range c.keys {
-			r.extraKeys[normalizeKey(k)] = struct{}{}
-		}
-	}
-	if len(c.headers) > 0 {
-		r.extraHeaders = make(map[string]struct{}, len(c.headers))
-		for _, h := range c.headers {
-			r.extraHeaders[normalizeHeader(h)] = struct{}{}
-		}
-	}
-	if c.allowMode {
-		r.allow = make(map[string]struct{}, len(c.allow))
-		for _, h := range c.allow {
-			r.allow[normalizeHeader(h)] = struct{}{}
-		}
-	}
-	for _, expr := range c.patterns {
-		re, err := regexp.Compile(expr)
-		if err != nil {
-			c.errs = append(c.errs, fmt.Errorf("%w: value pattern %q: %w", errRedactConfig, expr, err))
-			continue
-		}
-		prefix, _ := re.LiteralPrefix()
-		r.patterns = append(r.patterns, re)
-		r.prefixes = append(r.prefixes, prefix)
-	}
-	if err := errors.Join(c.errs...); err != nil {
-		return nil, err
-	}
-	return r, nil
+// WithMaxRecordBytes bounds the strings of one span or log record
+// together, keys included, to n bytes (default 64 KiB): over it, the
+// longest values are cut to a common length so that short ones (our own
+// attributes among them) stay whole. n must be between 256 bytes and 64
+// MiB, else [NewRedactor] fails. Resource and scope values are bounded one
+// by one.
+func WithMaxRecordBytes(n int) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) { c.MaxRecord = c.CheckBound("record", n) })
 }
