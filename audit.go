@@ -26,7 +26,7 @@ func (st *requestState) auditEnabled(ctx context.Context) bool {
 // failure worth a WARN record.
 func (st *requestState) authnFailed(v *authView, status int) bool {
 	switch {
-	case v.event.Failed():
+	case v.event.failed():
 		return true
 	case status == http.StatusUnauthorized:
 		return true

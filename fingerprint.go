@@ -28,22 +28,8 @@ var errUnkeyed = errors.New("otelbearer: no fingerprint key (set " + Fingerprint
 
 var warnUnkeyed sync.Once
 
-// Fingerprinter computes token fingerprints: HMAC-SHA256 under a key,
-// truncated to 128 bits, lowercase hex. The same token under the same key
-// gives the same fingerprint in every process. Without a key it falls back
-// to unkeyed SHA-256 (and says so once through otel.Handle). A
-// Fingerprinter is safe for concurrent use.
-//
-// # One credential, one fingerprint
-//
-// JWT libraries decode base64url leniently: the unused low bits of a
-// segment's last character and "=" padding are ignored, so one signed
-// token has many accepted spellings. A token that is a JWS in compact form
-// (three dot-separated base64url segments whose first decodes to a JSON
-// object, "{" … "}") is fingerprinted in its canonical spelling: each segment without
-// padding and with its unused bits zero, as base64.RawURLEncoding writes
-// it. Every spelling of one JWS gets one fingerprint. Any other token is
-// fingerprinted as it is.
+// Fingerprinter computes fingerprints (HMAC-SHA256, 128 bits, hex; one per
+// JWS however spelled). It is safe for concurrent use.
 type Fingerprinter struct {
 	keyed bool
 	pool  sync.Pool // of *hasher
@@ -58,12 +44,9 @@ type hasher struct {
 	sum [sha256.Size]byte
 }
 
-// NewFingerprinter returns a Fingerprinter that computes the fingerprints
-// the middleware records under the same key, e.g. to find a known token in
-// the telemetry. The key is resolved as [WithFingerprintKey] resolves it:
-// key, used as raw bytes, or when key is empty the value of
-// [FingerprintKeyEnv], or when that is unset too no key (unkeyed SHA-256).
-// A key shorter than 16 bytes returns an error wrapping [ErrShortKey].
+// NewFingerprinter returns the Fingerprinter the middleware uses for key
+// (resolved as by [WithFingerprintKey]), e.g. to find a known token in the
+// telemetry, or an error wrapping [ErrShortKey].
 func NewFingerprinter(key []byte) (*Fingerprinter, error) {
 	k, err := resolveKey(key)
 	if err != nil {

@@ -16,30 +16,16 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// NewHandler wraps h in otelhttp's server instrumentation and adds the
-// bearer-token auth context, as otelhttp.NewHandler does for plain HTTP.
-// operation is passed to otelhttp. See [NewMiddleware].
+// NewHandler wraps h as [NewMiddleware] does; operation goes to otelhttp.
 func NewHandler(h http.Handler, operation string, opts ...Option) http.Handler {
 	return NewMiddleware(operation, opts...)(h)
 }
 
-// NewMiddleware returns middleware that, for every request:
-//
-//  1. parses the bearer credential (Authorization header, access_token query
-//     or form parameter) and fingerprints it, before otelhttp starts the
-//     server span, so the span, a Sampler (via [FromContext] on the parent
-//     context) and every child span see it;
-//  2. starts the server span through otelhttp, as the root of a new trace
-//     linked to the incoming one unless the peer is trusted (see
-//     [WithTrustedTraceContext]);
-//  3. runs the [Validator], if any, inside that span with a deadline
-//     ([WithValidationTimeout]) and records the outcome; with a validator
-//     and unless [WithEnforcement] is off it answers failures per RFC 6750 (400,
-//     401, 503 with WWW-Authenticate) without calling the next handler;
-//  4. emits an [AuditEventAuthn] log record when the request ends.
-//
-// Configuration is resolved once here; a request never fails because of the
-// middleware and the middleware never panics.
+// NewMiddleware returns middleware that fingerprints the bearer credential
+// before otelhttp starts the server span, validates it inside the span,
+// answers failures per RFC 6750 unless [WithEnforcement] is off, and emits
+// an [AuditEventAuthn] record at the end. Options are resolved once here;
+// the middleware never fails a request nor panics.
 func NewMiddleware(operation string, opts ...Option) func(http.Handler) http.Handler {
 	cfg := newConfig(opts...)
 	ip := newClientIP(cfg.trusted)
@@ -205,13 +191,9 @@ func peerHost(addr string) string {
 	return addr
 }
 
-// NewTransport wraps base (http.DefaultTransport when nil) in otelhttp's
-// client instrumentation. When the outgoing request carries an
-// Authorization: Bearer credential, its client span gets
-// token.outgoing.fingerprint (never the token). token.fingerprint on the
-// span is still that of the request being served, when the outgoing
-// request's context comes from it. Of the options only the fingerprint key,
-// the header cap, [WithTracerProvider] and [WithOtelHTTPOptions] apply.
+// NewTransport wraps base (nil: http.DefaultTransport) in otelhttp's client
+// instrumentation and fingerprints the credential it sends. Of the options
+// the fingerprint key, the header cap and the otelhttp ones apply.
 func NewTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
 	cfg := newConfig(opts...)
 	if base == nil {

@@ -21,7 +21,7 @@ func bearer(r *http.Request, tok string) *http.Request {
 	return r
 }
 
-// dataMux is the seeds' API: GET /api/data/{id} owned by "<owner>-<n>".
+// dataMux is a small data API: GET /api/data/{id} owned by "<owner>-<n>".
 func dataMux(tp trace.TracerProvider) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/data/{id}", func(w http.ResponseWriter, r *http.Request) {

@@ -12,10 +12,8 @@ import (
 	"go.opentelemetry.io/otel"
 )
 
-// FingerprintKeyEnv names the environment variable that holds the
-// fingerprint key when no [WithFingerprintKey] option is given. Its value
-// is used as raw bytes: a trailing newline is part of the key (a warning
-// says so once through otel.Handle).
+// FingerprintKeyEnv holds the fingerprint key, as raw bytes, when
+// [WithFingerprintKey] gives none.
 const FingerprintKeyEnv = "OTELBEARER_FINGERPRINT_KEY"
 
 // minKeyBytes is the length of the shortest fingerprint key accepted. A
@@ -24,9 +22,7 @@ const FingerprintKeyEnv = "OTELBEARER_FINGERPRINT_KEY"
 // guessed tokens.
 const minKeyBytes = 16
 
-// ErrShortKey is returned (wrapped) for a fingerprint key shorter than 16
-// bytes: such a key can be recovered by brute force from one known token
-// and its fingerprint.
+// ErrShortKey is wrapped by the error for a fingerprint key under 16 bytes.
 var ErrShortKey = errors.New("fingerprint key shorter than 16 bytes")
 
 // redacted is how a key prints.

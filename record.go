@@ -7,14 +7,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// RecordAuthn records the authentication outcome for applications whose
-// authentication runs outside the middleware (no [WithValidator]): it sets
-// auth.event on the server span and on spans and records started
-// afterwards. claims are kept only with [AuthTokenValid]; with any other
-// event they are ignored, so identity never comes from unvalidated claims.
-// It does nothing outside a request served by [NewHandler]. The claims are
-// copied; their Scopes, Audience and Extra are shared and must not be
-// modified afterwards.
+// RecordAuthn records the outcome of authentication done outside the
+// middleware; claims are kept only with [AuthTokenValid], and shared.
 func RecordAuthn(ctx context.Context, event AuthEvent, claims *Claims) {
 	if st := stateFrom(ctx); st != nil {
 		st.setAuthn(event, claims)
@@ -39,20 +33,14 @@ func (st *requestState) setAuthn(event AuthEvent, claims *Claims) {
 	}
 }
 
-// Allow records that access to resource was granted, for reason (e.g.
-// "owner"). See [Deny].
+// Allow records that access to resource was granted, as [Deny] does.
 func Allow(ctx context.Context, reason, resource string) {
 	decide(ctx, AuthzAllow, reason, resource)
 }
 
 // Deny records that access to resource was refused, for reason (e.g.
-// "not_owner", the seeds' broken-object-level-authorization check). It sets
-// authz.decision, authz.reason and authz.resource on the server span, adds
-// an "authz.decision" span event, makes the decision visible to spans and
-// log records started afterwards, and emits an [AuditEventAuthz] record at
-// WARN. A deny is sticky: a later [Allow] in the same request is recorded
-// as an event and an audit record but does not turn the request's decision
-// back to allow. Deny does not write a response: the handler answers 403.
+// "not_owner"), on the spans and in an [AuditEventAuthz] record at WARN. A
+// deny is sticky. The handler answers 403 itself.
 func Deny(ctx context.Context, reason, resource string) {
 	decide(ctx, AuthzDeny, reason, resource)
 }

@@ -190,8 +190,8 @@ type Info struct {
 	ClientAddress string        // client.address
 }
 
-// FromContext returns the auth state of the request ctx belongs to. ok is
-// false outside a request served by [NewHandler] / [NewMiddleware].
+// FromContext returns the auth state of the request ctx belongs to; ok is
+// false outside a request of [NewHandler] / [NewMiddleware].
 func FromContext(ctx context.Context) (info Info, ok bool) {
 	st := stateFrom(ctx)
 	if st == nil {
@@ -206,10 +206,7 @@ func FromContext(ctx context.Context) (info Info, ok bool) {
 }
 
 // ClaimsFromContext returns the validated claims of the request ctx belongs
-// to. ok is false when the token was not validated (missing, malformed,
-// refused, or no validator and no [RecordAuthn] with [AuthTokenValid]).
-// Scopes is shared with the request state and has no spare capacity, so an
-// append copies it; do not modify its elements, nor Audience or Extra.
+// to, or false; their slices and map are shared: do not modify them.
 func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 	if st := stateFrom(ctx); st != nil {
 		if v := st.view.Load(); v.validated {
@@ -221,12 +218,9 @@ func ClaimsFromContext(ctx context.Context) (Claims, bool) {
 	return Claims{}, false
 }
 
-// Attributes returns the attributes stamped on every span and log record of
-// the request ctx belongs to: token.fingerprint (when there is a bearer
-// token), auth.event, authz.decision and user.id (when validated, unless
-// [WithUserID]), as they are now. The slice is shared and has no spare
-// capacity: append to it freely (append copies it), but do not modify its
-// elements. It is nil outside a request.
+// Attributes returns what is stamped on every span and log record of the
+// request ctx belongs to (token.fingerprint, auth.event, authz.decision,
+// user.id), nil outside one. The slice is shared: append, never modify.
 func Attributes(ctx context.Context) []attribute.KeyValue {
 	if st := stateFrom(ctx); st != nil {
 		a := st.view.Load().attrs

@@ -9,8 +9,7 @@ import (
 )
 
 // WithTracerProvider sets the TracerProvider of the server and client spans
-// (passed to otelhttp as otelhttp.WithTracerProvider). The default is the
-// global TracerProvider. A nil tp is ignored.
+// (default: the global one).
 func WithTracerProvider(tp trace.TracerProvider) Option {
 	return optionFunc(func(c *config) {
 		if tp != nil {
