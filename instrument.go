@@ -3,13 +3,10 @@ package otelbearer
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
-	"net/netip"
 	"sync"
 
 	"github.com/felixge/httpsnoop"
-	"github.com/realclientip/realclientip-go"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
@@ -73,10 +70,10 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	// The audit record is emitted however the request ends, a panicking
 	// validator or handler included.
 	var status *statusRecorder
-	if st.auditEnabled(ctx) {
+	if auditEnabled(ctx, st) {
 		status = &statusRecorder{}
 		w = status.wrap(w)
-		defer func() { st.emitAuthn(ctx, status.final()) }()
+		defer func() { emitAuthn(ctx, st, status.final()) }()
 	}
 	if st.token != "" && h.cfg.validator != nil {
 		claims, event, fault := validate(ctx, h.cfg.validator, st.token, h.cfg.validationTimeout)
@@ -147,73 +144,4 @@ func (s *statusRecorder) final() int {
 		return http.StatusOK
 	}
 	return s.code
-}
-
-// newClientIP returns how client.address is found: the TCP peer, or with
-// trusted proxies the rightmost untrusted X-Forwarded-For address when the
-// peer is a trusted proxy.
-func newClientIP(trusted []netip.Prefix) func(*http.Request) string {
-	if len(trusted) == 0 {
-		return func(r *http.Request) string { return peerHost(r.RemoteAddr) }
-	}
-	nets := make([]net.IPNet, 0, len(trusted))
-	for _, p := range trusted {
-		p = p.Masked()
-		nets = append(nets, net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())})
-	}
-	strategy, err := realclientip.NewRightmostTrustedRangeStrategy("X-Forwarded-For", nets)
-	if err != nil { // only for an invalid header name, which is fixed here
-		otel.Handle(err)
-		return func(r *http.Request) string { return peerHost(r.RemoteAddr) }
-	}
-	return func(r *http.Request) string {
-		peer := peerHost(r.RemoteAddr)
-		if a, err := netip.ParseAddr(peer); err == nil {
-			a = a.Unmap()
-			for _, p := range trusted {
-				if p.Contains(a) {
-					if ip := strategy.ClientIP(r.Header, r.RemoteAddr); ip != "" {
-						return ip
-					}
-					break
-				}
-			}
-		}
-		return peer
-	}
-}
-
-// peerHost strips the port from a RemoteAddr.
-func peerHost(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
-}
-
-// NewTransport wraps base (nil: http.DefaultTransport) in otelhttp's client
-// instrumentation and fingerprints the credential it sends. Of the options
-// the fingerprint key, the header cap and the otelhttp ones apply.
-func NewTransport(base http.RoundTripper, opts ...Option) http.RoundTripper {
-	cfg := newConfig(opts...)
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return &transport{cfg: cfg, next: otelhttp.NewTransport(base, cfg.otelhttpOpts...)}
-}
-
-type transport struct {
-	cfg  *config
-	next http.RoundTripper
-}
-
-// RoundTrip fingerprints the outgoing credential and calls otelhttp.
-func (t *transport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if hs := r.Header["Authorization"]; len(hs) == 1 {
-		if c := parseAuthorization(hs[0], t.cfg.maxHeader); c.token != "" && t.cfg.fp != nil {
-			fp := t.cfg.fp.Fingerprint(c.token)
-			r = r.WithContext(context.WithValue(r.Context(), outgoingKey{}, fp))
-		}
-	}
-	return t.next.RoundTrip(r)
 }

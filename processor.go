@@ -7,8 +7,6 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-type outgoingKey struct{}
-
 // NewSpanProcessor returns a processor, registered before the exporting
 // one, that stamps each span of a request with [Attributes] as at its
 // start. The server span also gets client.address, token.source,

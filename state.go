@@ -159,74 +159,70 @@ func (st *requestState) serverStartAttrs() []attribute.KeyValue {
 	return st.start[:st.nstart:st.nstart]
 }
 
-// update publishes a new view made by f from a copy of the current one, and
-// returns it. f may use upd as scratch space for the server span's update.
-func (st *requestState) update(f func(v *authView, upd []attribute.KeyValue)) *authView {
-	st.mu.Lock()
-	defer st.mu.Unlock()
+// next returns a new view holding a copy of the current one, for the
+// caller, which holds st.mu, to change and publish.
+func (st *requestState) next() *heapView {
 	h := new(heapView)
 	h.authView = *st.view.Load()
-	f(&h.authView, h.upd[:0])
+	return h
+}
+
+// publish fills the stamped attributes of h and makes it the current view.
+// The caller holds st.mu.
+func (st *requestState) publish(h *heapView) *authView {
 	h.attrs = slices.Clip(h.appendAttrs(h.buf[:0], st))
 	st.view.Store(&h.authView)
 	return &h.authView
 }
 
+// setAuthn publishes the authentication outcome, sets it on the server
+// span and returns the new view. claims are kept only with AuthTokenValid.
+func (st *requestState) setAuthn(event AuthEvent, claims *Claims) *authView {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	h := st.next()
+	valid := event == AuthTokenValid && claims != nil
+	h.event, h.validated, h.claims = event, valid, Claims{}
+	// The server span's update lives in the new view's own storage, so
+	// building it costs no allocation.
+	upd := append(h.upd[:0], AuthEventKey.String(string(event)))
+	if valid {
+		h.claims = *claims
+		upd = st.appendClaimAttrs(upd, &h.claims)
+	}
+	v := st.publish(h)
+	if span := st.serverSpan; span != nil {
+		span.SetAttributes(upd...)
+	}
+	return v
+}
+
+// decide publishes decision d (a deny is sticky: a later allow does not
+// replace it) and returns the attributes of this decision and those of the
+// request's decision after it. Both live in the new view's storage, which
+// is never written again once published, so a span may keep them.
+func (st *requestState) decide(d AuthzDecision, reason, resource string) (this, current []attribute.KeyValue) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	h := st.next()
+	if h.decision != AuthzDeny || d != AuthzAllow {
+		h.decision, h.reason, h.resource = d, reason, resource
+	}
+	upd := append(h.upd[:0],
+		AuthzDecisionKey.String(string(d)),
+		AuthzReasonKey.String(reason),
+		AuthzResourceKey.String(resource),
+		AuthzDecisionKey.String(string(h.decision)),
+		AuthzReasonKey.String(h.reason),
+		AuthzResourceKey.String(h.resource),
+	)
+	st.publish(h)
+	return upd[:3:3], upd[3:6:6]
+}
+
 func stateFrom(ctx context.Context) *requestState {
 	st, _ := ctx.Value(stateKey{}).(*requestState)
 	return st
-}
-
-// Info is what the middleware knows about a request's credential.
-type Info struct {
-	Fingerprint   string        // token.fingerprint, "" without a bearer token
-	Source        TokenSource   // token.source
-	Scheme        AuthScheme    // auth.scheme
-	Event         AuthEvent     // auth.event
-	Decision      AuthzDecision // authz.decision
-	Reason        string        // authz.reason
-	Resource      string        // authz.resource
-	Optional      bool          // auth.optional
-	ClientAddress string        // client.address
-}
-
-// FromContext returns the auth state of the request ctx belongs to; ok is
-// false outside a request of [NewHandler] / [NewMiddleware].
-func FromContext(ctx context.Context) (info Info, ok bool) {
-	st := stateFrom(ctx)
-	if st == nil {
-		return Info{}, false
-	}
-	v := st.view.Load()
-	return Info{
-		Fingerprint: st.fingerprint, Source: st.source, Scheme: st.scheme,
-		Event: v.event, Decision: v.decision, Reason: v.reason, Resource: v.resource,
-		Optional: st.optional, ClientAddress: st.clientAddr,
-	}, true
-}
-
-// ClaimsFromContext returns the validated claims of the request ctx belongs
-// to, or false; their slices and map are shared: do not modify them.
-func ClaimsFromContext(ctx context.Context) (Claims, bool) {
-	if st := stateFrom(ctx); st != nil {
-		if v := st.view.Load(); v.validated {
-			c := v.claims
-			c.Scopes = slices.Clip(c.Scopes)
-			return c, true
-		}
-	}
-	return Claims{}, false
-}
-
-// Attributes returns what is stamped on every span and log record of the
-// request ctx belongs to (token.fingerprint, auth.event, authz.decision,
-// user.id), nil outside one. The slice is shared: append, never modify.
-func Attributes(ctx context.Context) []attribute.KeyValue {
-	if st := stateFrom(ctx); st != nil {
-		a := st.view.Load().attrs
-		return a[:len(a):len(a)]
-	}
-	return nil
 }
 
 // appendClaimAttrs appends the attributes of validated claims.
