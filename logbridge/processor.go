@@ -119,7 +119,7 @@ func (p *Processor) redact(ctx context.Context, rec *sdklog.Record) {
 	missing := len(stamped) > 0 && present != 1<<len(stamped)-1
 	for i, kv := range stamped {
 		if present&(1<<i) == 0 {
-			size += len(kv.Key) + len(kv.Value.Emit())
+			size += len(kv.Key) + len(kv.Value.String())
 		}
 	}
 	over := size > p.r.MaxRecordBytes()

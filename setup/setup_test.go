@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	otellog "go.opentelemetry.io/otel/log"
 	"go.opentelemetry.io/otel/sdk/resource"
 	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/goleak"
@@ -130,28 +131,43 @@ func TestStartExportsRedactedSpansAndLogs(t *testing.T) {
 	assert.True(t, rcv.Contains("Bearer "+otelbearer.Redacted))
 }
 
-func TestStartSetsGlobals(t *testing.T) {
-	rcv := otlptest.Start(t)
-	env(t, rcv.Addr())
-	prevTP, prevLP, prevProp := otel.GetTracerProvider(), otel.GetLoggerProvider(), otel.GetTextMapPropagator()
+// restoreGlobals puts the global providers back when t ends.
+func restoreGlobals(t *testing.T) {
+	prevTP, prevLP, prevMP, prevProp := otel.GetTracerProvider(), otel.GetLoggerProvider(),
+		otel.GetMeterProvider(), otel.GetTextMapPropagator()
 	t.Cleanup(func() {
 		otel.SetTracerProvider(prevTP)
 		otel.SetLoggerProvider(prevLP)
+		otel.SetMeterProvider(prevMP)
 		otel.SetTextMapPropagator(prevProp)
 	})
+}
+
+func TestStartSetsGlobals(t *testing.T) {
+	rcv := otlptest.Start(t)
+	env(t, rcv.Addr())
+	restoreGlobals(t)
 	p, err := setup.Start(t.Context())
 	require.NoError(t, err)
 	assert.Same(t, p.TracerProvider, otel.GetTracerProvider())
-	assert.Same(t, p.LoggerProvider, otel.GetLoggerProvider())
+	assert.NotSame(t, p.LoggerProvider, otel.GetLoggerProvider(), "the global one redacts scopes")
+	assert.Same(t, p.MeterProvider, otel.GetMeterProvider())
 	assert.ElementsMatch(t, []string{"traceparent", "tracestate", "baggage"}, otel.GetTextMapPropagator().Fields())
 
 	require.Equal(t, http.StatusOK, serveOne(t, nil)) // global providers
+	// A logger whose scope carries a credential (a name built from a URL).
+	const scopeSecret = "scope-secret-Zq7w9Xk2Lm4Np6Rt"
+	var rec otellog.Record
+	rec.SetBody(attribute.StringValue("scoped"))
+	otel.GetLoggerProvider().Logger("client?access_token="+scopeSecret).Emit(t.Context(), rec)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
 	defer cancel()
 	require.NoError(t, p.Shutdown(ctx))
 	assert.GreaterOrEqual(t, rcv.SpanCount(), 1)
-	assert.GreaterOrEqual(t, rcv.LogCount(), 2)
+	assert.GreaterOrEqual(t, rcv.LogCount(), 3)
 	assert.False(t, rcv.Contains(token))
+	assert.False(t, rcv.Contains(scopeSecret), "a log scope is redacted like a span's")
+	assert.True(t, rcv.Contains("scoped"))
 }
 
 func TestStartWithoutCollector(t *testing.T) {
