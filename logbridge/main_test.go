@@ -9,9 +9,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/otelbearer/otelbearer"
 )
 
@@ -79,9 +76,4 @@ func requestContext(t testing.TB) context.Context {
 		ctx = r.Context()
 	})
 	return ctx
-}
-
-// otelhttpTP makes otelhttp use tp.
-func otelhttpTP(tp trace.TracerProvider) otelhttp.Option {
-	return otelhttp.WithTracerProvider(tp)
 }
