@@ -16,7 +16,7 @@ BENCHSTAT    := $(CACHE)/bin/benchstat-$(call lintver,golang.org/x/perf)/benchst
 MODULES      := .
 FUZZTIME     ?= 10s
 # package:target pairs run by `make fuzz`.
-FUZZ_TARGETS := .:FuzzParseAuthorization .:FuzzRedactString .:FuzzHandler \
+FUZZ_TARGETS := .:FuzzParseAuthorization ./internal/redact:FuzzRedactString .:FuzzHandler \
                 ./logbridge:FuzzCompositeJSON ./logbridge:FuzzCamelFields
 
 .PHONY: test lint unit fuzz e2e demo bench tools help stress

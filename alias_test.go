@@ -53,7 +53,7 @@ func TestAttributesDoNotAliasServerSpan(t *testing.T) {
 	assert.Equal(t, "bearer", got[AuthSchemeKey])
 	assert.Equal(t, "acme", got["tenant"])
 	assert.Equal(t, "eu", got["region"])
-	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint("c4n4ryTok"), got[TokenFingerprintKey])
+	assert.Equal(t, newFingerprinter(newKey(testKey)).Fingerprint("c4n4ryTok"), got[TokenFingerprintKey])
 }
 
 // TestClaimsScopesNoSpareCapacity: the scopes of the claims a handler gets

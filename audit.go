@@ -18,15 +18,15 @@ const (
 
 // auditEnabled reports whether an audit record would be kept at all; when
 // false the middleware skips status capture and record building.
-func (st *requestState) auditEnabled(ctx context.Context) bool {
+func auditEnabled(ctx context.Context, st *requestState) bool {
 	return st.cfg.logger.Enabled(ctx, log.EnabledParameters{Severity: log.SeverityWarn, EventName: AuditEventAuthn})
 }
 
 // authnFailed reports whether the request's authentication outcome is a
 // failure worth a WARN record.
-func (st *requestState) authnFailed(v *authView, status int) bool {
+func authnFailed(st *requestState, v *authView, status int) bool {
 	switch {
-	case v.event.Failed():
+	case v.event.failed():
 		return true
 	case status == http.StatusUnauthorized:
 		return true
@@ -42,10 +42,10 @@ func (st *requestState) authnFailed(v *authView, status int) bool {
 
 // emitAuthn emits the request's AuditEventAuthn record. status 0 means the
 // handler panicked before writing a status.
-func (st *requestState) emitAuthn(ctx context.Context, status int) {
+func emitAuthn(ctx context.Context, st *requestState, status int) {
 	v := st.view.Load()
 	sev, text := log.SeverityInfo, "INFO"
-	if st.authnFailed(v, status) {
+	if authnFailed(st, v, status) {
 		sev, text = log.SeverityWarn, "WARN"
 	} else if !st.cfg.auditSuccess {
 		return
@@ -61,15 +61,15 @@ func (st *requestState) emitAuthn(ctx context.Context, status int) {
 	rec.SetSeverityText(text)
 	rec.SetBody(attribute.StringValue(body))
 	attrs := make([]attribute.KeyValue, 0, 18)
-	attrs = st.appendRequestAttrs(attrs, v)
+	attrs = appendRequestAttrs(attrs, st, v)
 	if status != 0 {
 		attrs = append(attrs, httpStatusKey.Int(status))
 	}
 	if st.scheme != "" {
-		attrs = append(attrs, AuthSchemeKey.String(st.scheme))
+		attrs = append(attrs, AuthSchemeKey.String(string(st.scheme)))
 	}
 	if st.source != "" {
-		attrs = append(attrs, TokenSourceKey.String(st.source))
+		attrs = append(attrs, TokenSourceKey.String(string(st.source)))
 	}
 	if st.optional {
 		attrs = append(attrs, AuthOptionalKey.Bool(true))
@@ -88,7 +88,7 @@ func (st *requestState) emitAuthn(ctx context.Context, status int) {
 }
 
 // emitAuthz emits an AuditEventAuthz record for one decision.
-func (st *requestState) emitAuthz(ctx context.Context, d AuthzDecision, reason, resource string) {
+func emitAuthz(ctx context.Context, st *requestState, d AuthzDecision, reason, resource string) {
 	sev, text := log.SeverityInfo, "INFO"
 	if d == AuthzDeny {
 		sev, text = log.SeverityWarn, "WARN"
@@ -106,7 +106,7 @@ func (st *requestState) emitAuthz(ctx context.Context, d AuthzDecision, reason, 
 	rec.SetSeverityText(text)
 	rec.SetBody(attribute.StringValue("authorization " + string(d) + ": " + reason))
 	attrs := make([]attribute.KeyValue, 0, 12)
-	attrs = st.appendRequestAttrs(attrs, v)
+	attrs = appendRequestAttrs(attrs, st, v)
 	// The record describes this decision, not the request's sticky one.
 	for i := range attrs {
 		if attrs[i].Key == AuthzDecisionKey {
@@ -122,7 +122,7 @@ func (st *requestState) emitAuthz(ctx context.Context, d AuthzDecision, reason, 
 }
 
 // appendRequestAttrs appends the stamped set plus who and what.
-func (st *requestState) appendRequestAttrs(dst []attribute.KeyValue, v *authView) []attribute.KeyValue {
+func appendRequestAttrs(dst []attribute.KeyValue, st *requestState, v *authView) []attribute.KeyValue {
 	dst = append(dst, v.attrs...)
 	return append(dst,
 		ClientAddressKey.String(st.clientAddr),

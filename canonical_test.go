@@ -66,7 +66,7 @@ func spellings(tok string) []string {
 func hmacHex(key []byte, s string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte(s))
-	return hex.EncodeToString(m.Sum(nil))[:FingerprintHexLen]
+	return hex.EncodeToString(m.Sum(nil))[:fingerprintHexLen]
 }
 
 // TestFingerprintCanonicalJWS: all the spellings of one JWT that decode to
@@ -78,7 +78,7 @@ func TestFingerprintCanonicalJWS(t *testing.T) {
 	tok := signedJWT(t, "alice")
 	all := spellings(tok)
 	require.Len(t, all, 16*16*4*2, "16 header × 16 payload × 4 signature spellings, unpadded and padded")
-	f := NewFingerprinter(NewKey(testKey))
+	f := newFingerprinter(newKey(testKey))
 	want := hmacHex(testKey, tok)
 	parser := jwt.NewParser(jwt.WithPaddingAllowed())
 	keyFn := func(*jwt.Token) (any, error) { return jwtKey, nil }
@@ -101,7 +101,7 @@ func TestFingerprintCanonicalJWS(t *testing.T) {
 // TestFingerprintDistinct: distinct credentials keep distinct fingerprints,
 // and what is not a JWS is taken as it is.
 func TestFingerprintDistinct(t *testing.T) {
-	f := NewFingerprinter(NewKey(testKey))
+	f := newFingerprinter(newKey(testKey))
 	alice, bob := signedJWT(t, "alice"), signedJWT(t, "bobby")
 	assert.NotEqual(t, f.Fingerprint(alice), f.Fingerprint(bob))
 	e30 := base64.RawURLEncoding.EncodeToString([]byte("{}"))
@@ -157,16 +157,16 @@ func TestFingerprintJWSAllocs(t *testing.T) {
 	}
 	tok := signedJWT(t, "alice")
 	all := spellings(tok)
-	f := NewFingerprinter(NewKey(testKey))
-	var dst [FingerprintHexLen]byte
+	f := newFingerprinter(newKey(testKey))
+	var dst [fingerprintHexLen]byte
 	f.fill(&dst, tok)
 	assert.Zero(t, testing.AllocsPerRun(100, func() { f.fill(&dst, tok) }), "canonical")
 	assert.Zero(t, testing.AllocsPerRun(100, func() { f.fill(&dst, all[len(all)-1]) }), "re-spelled")
 }
 
 func BenchmarkFingerprint(b *testing.B) {
-	f := NewFingerprinter(NewKey(testKey))
-	var dst [FingerprintHexLen]byte
+	f := newFingerprinter(newKey(testKey))
+	var dst [fingerprintHexLen]byte
 	tok := "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJwIjoieHgiLCJzdWIiOiJhbGljZSJ9.kM6Kq7XHkXfHbPq8kQ2C0mpr3D1rGtnA8YcXlz6j2nU"
 	for _, bc := range []struct{ name, tok string }{{"opaque", "opaque-token-of-some-length-0123456789"}, {"opaque-jws-length", strings.Replace(tok, ".", "-", 1)}, {"jws", tok}, {"jws-respelled", tok[:len(tok)-1] + "V="}} {
 		b.Run(bc.name, func(b *testing.B) {

@@ -83,11 +83,9 @@ func writeError(w http.ResponseWriter, status int, code, desc string) {
 	_, _ = w.Write([]byte(`{"error":"` + code + `","error_description":"` + desc + `"}` + "\n"))
 }
 
-// RequireScopes wraps next so that a request whose validated claims lack
-// any of scopes is answered 403 with RFC 6750's insufficient_scope
-// challenge, and recorded as a [Deny] with reason "insufficient_scope" on
-// the request path. A request with no validated claims is answered 401.
-// Use it inside [NewHandler] on the routes that need the scopes.
+// RequireScopes wraps next so that a request whose validated claims lack a
+// scope is answered 403 insufficient_scope and recorded as a [Deny]; one
+// without validated claims is answered 401.
 func RequireScopes(next http.Handler, scopes ...string) http.Handler {
 	want := strings.Join(scopes, " ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

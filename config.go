@@ -32,7 +32,7 @@ type config struct {
 	userID         bool
 	realm          string
 	formTokens     bool
-	key            Key
+	key            key
 	keyErr         error // a refused key: no fingerprints
 	loggerProvider log.LoggerProvider
 
@@ -48,20 +48,20 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 func newConfig(opts ...Option) *config {
-	c := &config{auditSuccess: true, userID: true, formTokens: true, maxHeader: DefaultMaxHeaderBytes,
-		validationTimeout: DefaultValidationTimeout}
+	c := &config{auditSuccess: true, userID: true, formTokens: true, maxHeader: defaultMaxHeaderBytes,
+		validationTimeout: defaultValidationTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(c)
 		}
 	}
-	if c.key.IsZero() && c.keyErr == nil {
-		c.key, c.keyErr = KeyFromEnv()
+	if c.key.isZero() && c.keyErr == nil {
+		c.key, c.keyErr = keyFromEnv()
 	}
 	if c.keyErr != nil {
 		otel.Handle(c.keyErr) // c.fp stays nil: no fingerprints
 	} else {
-		c.fp = NewFingerprinter(c.key)
+		c.fp = newFingerprinter(c.key)
 	}
 	if c.loggerProvider == nil {
 		c.loggerProvider = otel.GetLoggerProvider()
@@ -70,34 +70,22 @@ func newConfig(opts ...Option) *config {
 	return c
 }
 
-// WithFingerprintKey sets the fingerprint key (HMAC-SHA256), used as raw
-// bytes. Without this option (or with an empty key) the key is read from
-// [FingerprintKeyEnv]; without either, fingerprints are unkeyed SHA-256
-// and a warning goes to otel.Handle once. Keep the key secret and the same
-// across replicas: same token + same key = same fingerprint.
-//
-// A key shorter than [MinKeyBytes], given here or in [FingerprintKeyEnv],
-// is refused: the error (wrapping [ErrShortKey]) goes to otel.Handle when
-// the handler or transport is built, and no fingerprint is recorded at all
-// (token.fingerprint and token.outgoing.fingerprint are absent; auth.event,
-// enforcement and audit records are unchanged). It is not replaced by an
-// unkeyed hash, which would let anyone holding the telemetry test guessed
-// tokens against it.
+// WithFingerprintKey sets the fingerprint key (raw bytes, the same on every
+// replica; empty: [FingerprintKeyEnv], else unkeyed SHA-256). A key under
+// 16 bytes is refused through otel.Handle and no fingerprint is recorded.
 func WithFingerprintKey(key []byte) Option {
 	if len(key) == 0 {
 		return optionFunc(func(*config) {})
 	}
-	k, err := ParseKey(key)
+	k, err := parseKey(key)
 	if err != nil {
 		err = fmt.Errorf("otelbearer: WithFingerprintKey: %w (%d bytes); no fingerprints are recorded", ErrShortKey, len(key))
 	}
 	return optionFunc(func(c *config) { c.key, c.keyErr = k, err })
 }
 
-// WithValidator sets the token validator. With a validator the middleware
-// enforces RFC 6750 (400/401/403/503 with WWW-Authenticate) unless
-// [WithObserveOnly] is given. Without one, every well-formed token is
-// [AuthTokenUnverified] until the application calls [RecordAuthn].
+// WithValidator sets the token validator. Without one, no request is
+// rejected and tokens stay [AuthTokenUnverified] unless [RecordAuthn].
 func WithValidator(v Validator) Option {
 	return optionFunc(func(c *config) {
 		if v != nil {
@@ -106,37 +94,17 @@ func WithValidator(v Validator) Option {
 	})
 }
 
-// WithObserveOnly records every outcome but never rejects a request.
-func WithObserveOnly() Option {
-	return optionFunc(func(c *config) { c.observeOnly = true })
+// WithEnforcement turns the rejection of failed requests on (the default
+// with a [Validator]) or off (observe only).
+func WithEnforcement(on bool) Option {
+	return optionFunc(func(c *config) { c.observeOnly = !on })
 }
 
-// WithPublicPaths marks routes (health checks, login) where a token is
-// optional: a request without one records [AuthTokenMissing] with
-// auth.optional=true, is not rejected and gets no WARN audit record. A token
-// that is present is still validated and enforced. Paths add up over
-// several options.
-//
-// "Public" is decided on exactly what the router dispatches on, so that a
-// request the router sends to a protected handler is always enforced,
-// however its path is spelled:
-//
-//   - When the wrapped handler is an [*http.ServeMux], a request is public
-//     when the pattern the mux dispatches it to ([http.ServeMux.Handler]) is
-//     one of paths, either as registered ("GET /healthz") or without its
-//     method and host ("/healthz"). A subtree or wildcard pattern makes
-//     everything it matches public. A request the mux answers itself (not
-//     found, method not allowed, a redirect to the cleaned path or to the
-//     path with a trailing slash) is not public.
-//   - Any other handler: a request is public when its escaped path
-//     ([url.URL.EscapedPath]) equals one of paths byte for byte. There is no
-//     normalisation: "/healthz/", "/HEALTHZ", "//healthz", "/a/../healthz",
-//     "/healthz;x" and "/%68ealthz" are not "/healthz" and are enforced.
-//     Give paths as they are sent, percent-encoded where they need it.
-//
-// A ServeMux behind another middleware is "any other handler": wrap the mux
-// itself to have its patterns used.
-func WithPublicPaths(paths ...string) Option {
+// WithTokenOptionalPaths marks routes (health checks, login) where a
+// missing token is not rejected (token_missing, auth.optional); a token
+// sent is still enforced. Matched: for an [*http.ServeMux] its pattern
+// ("GET /healthz" or "/healthz"), else the escaped path byte for byte.
+func WithTokenOptionalPaths(paths ...string) Option {
 	return optionFunc(func(c *config) {
 		if c.publicPaths == nil {
 			c.publicPaths = make(map[string]struct{}, len(paths))
@@ -147,14 +115,9 @@ func WithPublicPaths(paths ...string) Option {
 	})
 }
 
-// WithPublicRoutes marks public routes by a predicate, for routers other
-// than [*http.ServeMux]; it adds to [WithPublicPaths] (a request is public
-// when either says so) and replaces an earlier WithPublicRoutes. fn is
-// called once per request, before the server span starts and before the
-// router has seen the request: it must decide on what the router will
-// dispatch on (the escaped path, r.URL.EscapedPath(), or the router's own
-// lookup), never on the decoded r.URL.Path, where "%2F" is a "/".
-func WithPublicRoutes(fn func(*http.Request) bool) Option {
+// WithTokenOptional adds a predicate for where a token is optional, for
+// other routers; it must decide on r.URL.EscapedPath(), not r.URL.Path.
+func WithTokenOptional(fn func(*http.Request) bool) Option {
 	return optionFunc(func(c *config) {
 		if fn != nil {
 			c.public = fn
@@ -163,13 +126,13 @@ func WithPublicRoutes(fn func(*http.Request) bool) Option {
 }
 
 // WithOtelHTTPOptions passes options to the wrapped otelhttp handler or
-// transport (tracer provider, propagators, span name formatter, …).
+// transport.
 func WithOtelHTTPOptions(opts ...otelhttp.Option) Option {
 	return optionFunc(func(c *config) { c.otelhttpOpts = append(c.otelhttpOpts, opts...) })
 }
 
-// WithLoggerProvider sets where audit records go. The default is the global
-// LoggerProvider (a no-op until one is set, which then costs nothing).
+// WithLoggerProvider sets where audit records go (default: the global
+// LoggerProvider).
 func WithLoggerProvider(lp log.LoggerProvider) Option {
 	return optionFunc(func(c *config) {
 		if lp != nil {
@@ -178,24 +141,20 @@ func WithLoggerProvider(lp log.LoggerProvider) Option {
 	})
 }
 
-// WithAuditSuccess turns the INFO audit records of successful requests and
-// allow decisions on (the default) or off. Failure and deny records are
-// always emitted.
+// WithAuditSuccess turns the audit records of successes and allows on (the
+// default) or off; failures and denies are always recorded.
 func WithAuditSuccess(on bool) Option {
 	return optionFunc(func(c *config) { c.auditSuccess = on })
 }
 
-// WithTrustedProxies names the proxies whose X-Forwarded-For is believed.
-// client.address is then the rightmost address in X-Forwarded-For that is
-// not a trusted proxy, when the TCP peer itself is one. Without this option
-// client.address is the TCP peer: X-Forwarded-For is attacker-controlled.
+// WithTrustedProxies names the proxies whose X-Forwarded-For is believed
+// for client.address; by default it is the TCP peer.
 func WithTrustedProxies(prefixes ...netip.Prefix) Option {
 	return optionFunc(func(c *config) { c.trusted = append(c.trusted, prefixes...) })
 }
 
-// WithMaxHeaderBytes caps the Authorization header (default
-// [DefaultMaxHeaderBytes]); a longer one is [AuthTokenMalformed] and is not
-// hashed. n <= 0 keeps the default.
+// WithMaxHeaderBytes caps the Authorization header (default 8 KiB); a
+// longer one is [AuthTokenMalformed].
 func WithMaxHeaderBytes(n int) Option {
 	return optionFunc(func(c *config) {
 		if n > 0 {
@@ -204,10 +163,10 @@ func WithMaxHeaderBytes(n int) Option {
 	})
 }
 
-// WithoutUserID leaves user.id out of spans and records, for deployments
-// that treat the subject as personal data. The fingerprint still correlates.
-func WithoutUserID() Option {
-	return optionFunc(func(c *config) { c.userID = false })
+// WithUserID turns user.id (the validated subject, maybe personal data) on
+// (the default) or off.
+func WithUserID(on bool) Option {
+	return optionFunc(func(c *config) { c.userID = on })
 }
 
 // WithRealm sets the realm of WWW-Authenticate challenges.
@@ -215,34 +174,15 @@ func WithRealm(realm string) Option {
 	return optionFunc(func(c *config) { c.realm = realm })
 }
 
-// WithFormTokens turns the search for access_token in form-encoded request
-// bodies (RFC 6750 §2.2) on (the default) or off. Bodies are searched as
-// net/http parses them for r.FormValue: POST, PUT and PATCH with
-// Content-Type application/x-www-form-urlencoded, percent-encoded names
-// included. The body is buffered up to 64 KiB and handed to the handler
-// unchanged. A longer form body cannot be searched and may hold a
-// credential the application would read: the request is token_malformed
-// ("form body over 64 KiB", 400 under enforcement). Services that accept
-// larger form-encoded bodies and take no token from them turn the search
-// off. Multipart bodies are never searched.
+// WithFormTokens turns the search for access_token in form-encoded bodies
+// (up to 64 KiB; longer ones are token_malformed) on (the default) or off.
 func WithFormTokens(on bool) Option {
 	return optionFunc(func(c *config) { c.formTokens = on })
 }
 
-// WithValidationTimeout bounds how long a request waits for the
-// [Validator] (default [DefaultValidationTimeout]; d <= 0 keeps it).
-// Validate gets a context with this deadline. A validator that ignores its
-// context is abandoned at the deadline: the request stops waiting, and the
-// validator's goroutine ends when Validate returns.
-//
-// A validation that reaches no verdict — the deadline passed, the client
-// went away, or the validator returned context.DeadlineExceeded,
-// context.Canceled or [ErrValidatorUnavailable], or panicked — is recorded
-// as [AuthTokenUnverified], with error.type on the server span and the
-// audit record (validator_timeout, validator_canceled,
-// validator_unavailable, validator_panic), span status Error and a WARN
-// audit record; when enforcing, the request is answered 503 (fail closed),
-// never 401: an infrastructure fault is not a verdict on the token.
+// WithValidationTimeout bounds the wait for the [Validator] (default 5s).
+// No verdict (deadline, client gone, [ErrValidatorUnavailable], panic) is
+// [AuthTokenUnverified], and under enforcement 503, never 401.
 func WithValidationTimeout(d time.Duration) Option {
 	return optionFunc(func(c *config) {
 		if d > 0 {
@@ -251,30 +191,9 @@ func WithValidationTimeout(d time.Duration) Option {
 	})
 }
 
-// WithTrustedTraceContext names the peers whose incoming trace context
-// (the traceparent of the configured propagator) the server span of
-// [NewHandler] and [NewMiddleware] continues, by their TCP peer address.
-//
-// By default no peer is trusted: the server span of every request is the
-// root of a new trace, with a link to the incoming span context when there
-// is one. An internet-facing service must not let its clients choose trace
-// ids: tail sampling keys on the trace id, so a client that picks ids the
-// sampler drops would make its own failed authentications vanish from
-// traces (the audit records still have them); under a parent-based
-// sampler, an unsampled traceparent would stop the request's spans from
-// being recorded at all.
-//
-// Name the peers that are your own services, e.g. the pod network or
-// loopback: their trace continues. [WithTrustedProxies] does not imply this
-// trust: a proxy forwards its clients' traceparent unchanged, so trusting
-// it would trust every client behind it; name a proxy here only when it
-// starts traces of its own and drops the client's.
-//
-// For another rule (an mTLS identity, a header set by your gateway), pass
-// otelhttp.WithPublicEndpointFn through [WithOtelHTTPOptions]: it takes
-// precedence over this option (a request is continued when it returns
-// false); func(*http.Request) bool { return false } continues every trace.
-// Invalid prefixes are ignored.
+// WithTrustedTraceContext names the peers (TCP address) whose trace context
+// is continued; any other request starts a new trace linked to it, so that
+// no client picks trace ids that tail sampling drops.
 func WithTrustedTraceContext(prefixes ...netip.Prefix) Option {
 	return optionFunc(func(c *config) {
 		for _, p := range prefixes {

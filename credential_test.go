@@ -74,7 +74,7 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 	for i := range 5000 {
 		r, body := randRequest(rng)
 		desc := r.Method + " ?" + r.URL.RawQuery + " ct=" + r.Header.Get("Content-Type") + " body=" + string(body[:min(len(body), 80)])
-		c := parseRequest(r, DefaultMaxHeaderBytes, true)
+		c := parseRequest(r, defaultMaxHeaderBytes, true)
 
 		// What the application sees.
 		got, err := io.ReadAll(r.Body)
@@ -97,7 +97,7 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 				methods++
 			}
 		}
-		want := func(source string, vals []string) {
+		want := func(source TokenSource, vals []string) {
 			if len(vals) == 1 && isB64Token(vals[0]) {
 				assert.Equal(t, AuthTokenUnverified, c.event, desc)
 				assert.Equal(t, vals[0], c.token, desc)
@@ -123,7 +123,7 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 		default:
 			want(TokenSourceForm, form)
 		}
-		seen[string(c.event)+"/"+c.source]++
+		seen[string(c.event)+"/"+string(c.source)]++
 		if t.Failed() {
 			t.Fatalf("request %d: %s", i, desc)
 		}
@@ -140,7 +140,7 @@ func TestParseRequestAgreesWithNetHTTP(t *testing.T) {
 // the value it reads, for every spelling net/http decodes.
 func TestHandlerRecordsTheCredentialTheAppReads(t *testing.T) {
 	const tok = "c4n4ryAppTok"
-	fp := NewFingerprinter(NewKey(testKey)).Fingerprint(tok)
+	fp := newFingerprinter(newKey(testKey)).Fingerprint(tok)
 	form := func(body string) *http.Request {
 		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -149,7 +149,7 @@ func TestHandlerRecordsTheCredentialTheAppReads(t *testing.T) {
 	tests := []struct {
 		name   string
 		r      *http.Request
-		source string
+		source TokenSource
 	}{
 		{"query", httptest.NewRequest(http.MethodGet, "/?access_token="+tok, nil), TokenSourceQuery},
 		{"query %5F", httptest.NewRequest(http.MethodGet, "/?access%5Ftoken="+tok, nil), TokenSourceQuery},
@@ -170,7 +170,7 @@ func TestHandlerRecordsTheCredentialTheAppReads(t *testing.T) {
 			require.Equal(t, tok, read, "the application reads the token")
 			server := attrMap(h.spans.Ended()[0].Attributes())
 			assert.Equal(t, fp, server[TokenFingerprintKey])
-			assert.Equal(t, tt.source, server[TokenSourceKey])
+			assert.Equal(t, string(tt.source), server[TokenSourceKey])
 			assert.Equal(t, "token_unverified", server[AuthEventKey])
 			h.requireAbsent(t, tok)
 		})

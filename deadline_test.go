@@ -181,7 +181,7 @@ func TestValidationFaultObserveOnly(t *testing.T) {
 				assert.Equal(t, AuthTokenUnverified, info.Event)
 				_, ok := ClaimsFromContext(r.Context())
 				assert.False(t, ok)
-			}), "api", h.opts(WithValidator(tt.validate), WithObserveOnly(),
+			}), "api", h.opts(WithValidator(tt.validate), WithEnforcement(false),
 				WithValidationTimeout(20*time.Millisecond))...)
 			assert.Equal(t, http.StatusOK, serve(handler, bearer(get("/"), faultToken)).StatusCode)
 			span := serverSpan(t, h)
@@ -231,9 +231,9 @@ func TestValidationDeadline(t *testing.T) {
 		opt  Option
 		want time.Duration
 	}{
-		{"default", nil, DefaultValidationTimeout},
-		{"zero keeps the default", WithValidationTimeout(0), DefaultValidationTimeout},
-		{"negative keeps the default", WithValidationTimeout(-time.Second), DefaultValidationTimeout},
+		{"default", nil, defaultValidationTimeout},
+		{"zero keeps the default", WithValidationTimeout(0), defaultValidationTimeout},
+		{"negative keeps the default", WithValidationTimeout(-time.Second), defaultValidationTimeout},
 		{"set", WithValidationTimeout(time.Minute), time.Minute},
 	}
 	for _, tt := range tests {
@@ -280,7 +280,7 @@ func TestValidationFaultsSurviveRedaction(t *testing.T) {
 	for _, f := range validationFaults {
 		_, changed := r.String("", "authentication result: token_unverified: "+f.desc)
 		assert.False(t, changed, f.desc)
-		_, changed = r.KeyValue(errorTypeKey.String(f.errorType))
+		_, changed = r.e.KeyValue(errorTypeKey.String(f.errorType))
 		assert.False(t, changed, f.errorType)
 	}
 }

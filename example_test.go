@@ -2,12 +2,12 @@ package otelbearer_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -42,7 +42,7 @@ func ExampleNewHandler() {
 	h := otelbearer.NewHandler(api, "api",
 		otelbearer.WithFingerprintKey([]byte("example-fingerprint-key")),
 		otelbearer.WithValidator(validator),
-		otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp)),
+		otelbearer.WithTracerProvider(tp),
 	)
 
 	for _, target := range []string{"/data/alice-1", "/data/bob-1"} {
@@ -77,11 +77,18 @@ func ExampleNewHandler() {
 	// token.fingerprint=3260b59e7b2ac82feb062a804dd39430 auth.event=token_invalid authz.decision=none
 }
 
-func ExampleFingerprinter() {
-	f := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("example-fingerprint-key")))
+// The CLI and a responder compute the fingerprint the middleware records
+// for a known token under the same key, to find it in the telemetry.
+func ExampleNewFingerprinter() {
+	f, err := otelbearer.NewFingerprinter([]byte("example-fingerprint-key"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(f.Fingerprint("s3cr3t-token"))
-	fmt.Println(otelbearer.NewKey([]byte("example-fingerprint-key")))
+	_, err = otelbearer.NewFingerprinter([]byte("short"))
+	fmt.Println(errors.Is(err, otelbearer.ErrShortKey))
 	// Output:
 	// 36fcd38bc2528b7235c475bb38040c01
-	// [REDACTED]
+	// true
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -26,7 +25,7 @@ func ExampleNewTransport() {
 
 	client := &http.Client{Transport: otelbearer.NewTransport(nil,
 		otelbearer.WithFingerprintKey([]byte("example-fingerprint-key")),
-		otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp)))}
+		otelbearer.WithTracerProvider(tp))}
 	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, backend.URL, nil)
 	req.Header.Set("Authorization", "Bearer service-s3cr3t")
 	res, err := client.Do(req)

@@ -14,10 +14,12 @@ import (
 	"unsafe"
 
 	"go.opentelemetry.io/otel"
+
+	"github.com/otelbearer/otelbearer/internal/attrkey"
 )
 
-// FingerprintHexLen is the length of a fingerprint: 128 bits in lowercase hex.
-const FingerprintHexLen = 32
+// fingerprintHexLen is the length of a fingerprint: 128 bits in lowercase hex.
+const fingerprintHexLen = attrkey.FingerprintHexLen
 
 // errUnkeyed is reported once through otel.Handle.
 var errUnkeyed = errors.New("otelbearer: no fingerprint key (set " + FingerprintKeyEnv +
@@ -26,22 +28,8 @@ var errUnkeyed = errors.New("otelbearer: no fingerprint key (set " + Fingerprint
 
 var warnUnkeyed sync.Once
 
-// Fingerprinter computes token fingerprints: HMAC-SHA256 under a key,
-// truncated to 128 bits, lowercase hex. The same token under the same key
-// gives the same fingerprint in every process. Without a key it falls back
-// to unkeyed SHA-256 (and says so once through otel.Handle). A
-// Fingerprinter is safe for concurrent use.
-//
-// # One credential, one fingerprint
-//
-// JWT libraries decode base64url leniently: the unused low bits of a
-// segment's last character and "=" padding are ignored, so one signed
-// token has many accepted spellings. A token that is a JWS in compact form
-// (three dot-separated base64url segments whose first decodes to a JSON
-// object, "{" … "}") is fingerprinted in its canonical spelling: each segment without
-// padding and with its unused bits zero, as base64.RawURLEncoding writes
-// it. Every spelling of one JWS gets one fingerprint. Any other token is
-// fingerprinted as it is.
+// Fingerprinter computes fingerprints (HMAC-SHA256, 128 bits, hex; one per
+// JWS however spelled). It is safe for concurrent use.
 type Fingerprinter struct {
 	keyed bool
 	pool  sync.Pool // of *hasher
@@ -56,10 +44,30 @@ type hasher struct {
 	sum [sha256.Size]byte
 }
 
-// NewFingerprinter returns a Fingerprinter for k. A zero k means unkeyed.
-// k is not checked: see [ParseKey].
-func NewFingerprinter(k Key) *Fingerprinter {
-	f := &Fingerprinter{keyed: !k.IsZero()}
+// NewFingerprinter returns the Fingerprinter the middleware uses for key
+// (resolved as by [WithFingerprintKey]), e.g. to find a known token in the
+// telemetry, or an error wrapping [ErrShortKey].
+func NewFingerprinter(key []byte) (*Fingerprinter, error) {
+	k, err := resolveKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return newFingerprinter(k), nil
+}
+
+// resolveKey returns b as a key, or with b empty the key of
+// [FingerprintKeyEnv] (the zero key when that is unset).
+func resolveKey(b []byte) (key, error) {
+	if len(b) == 0 {
+		return keyFromEnv()
+	}
+	return parseKey(b)
+}
+
+// newFingerprinter returns a Fingerprinter for k. A zero k means unkeyed.
+// k is not checked: see parseKey.
+func newFingerprinter(k key) *Fingerprinter {
+	f := &Fingerprinter{keyed: !k.isZero()}
 	key := append([]byte(nil), k.bytes()...)
 	if f.keyed {
 		f.pool.New = func() any { return &hasher{h: hmac.New(sha256.New, key)} }
@@ -71,13 +79,13 @@ func NewFingerprinter(k Key) *Fingerprinter {
 
 // Fingerprint returns the fingerprint of token.
 func (f *Fingerprinter) Fingerprint(token string) string {
-	var dst [FingerprintHexLen]byte
+	var dst [fingerprintHexLen]byte
 	f.fill(&dst, token)
 	return string(dst[:])
 }
 
 // fill writes the hex fingerprint of token into dst without allocating.
-func (f *Fingerprinter) fill(dst *[FingerprintHexLen]byte, token string) {
+func (f *Fingerprinter) fill(dst *[fingerprintHexLen]byte, token string) {
 	if !f.keyed {
 		warnUnkeyed.Do(func() { otel.Handle(errUnkeyed) })
 	}
@@ -85,7 +93,7 @@ func (f *Fingerprinter) fill(dst *[FingerprintHexLen]byte, token string) {
 	h.h.Reset()
 	h.writeToken(token)
 	h.h.Sum(h.sum[:0])
-	hex.Encode(dst[:], h.sum[:FingerprintHexLen/2])
+	hex.Encode(dst[:], h.sum[:fingerprintHexLen/2])
 	f.pool.Put(h)
 }
 

@@ -10,9 +10,9 @@ import (
 )
 
 func TestFingerprint(t *testing.T) {
-	a := NewFingerprinter(NewKey([]byte("k1")))
-	b := NewFingerprinter(NewKey([]byte("k1")))
-	c := NewFingerprinter(NewKey([]byte("k2")))
+	a := newFingerprinter(newKey([]byte("k1")))
+	b := newFingerprinter(newKey([]byte("k1")))
+	c := newFingerprinter(newKey([]byte("k2")))
 	hexRE := regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 	fp := a.Fingerprint("tok")
@@ -29,7 +29,7 @@ func TestFingerprint(t *testing.T) {
 }
 
 func TestFingerprintUnkeyed(t *testing.T) {
-	u := NewFingerprinter(Key{})
+	u := newFingerprinter(key{})
 	// SHA-256("tok") truncated, from sha256sum.
 	assert.Equal(t, "1a7674eb4ee78df7e1ac439a93c3fa8e", u.Fingerprint("tok"))
 }
@@ -38,24 +38,24 @@ func TestFingerprintAllocs(t *testing.T) {
 	if raceEnabled {
 		t.Skip("sync.Pool drops items under -race; run without -race to pin allocations")
 	}
-	f := NewFingerprinter(NewKey(testKey))
-	var dst [FingerprintHexLen]byte
+	f := newFingerprinter(newKey(testKey))
+	var dst [fingerprintHexLen]byte
 	f.fill(&dst, "warm")
 	assert.Zero(t, testing.AllocsPerRun(100, func() { f.fill(&dst, "abc.def.ghi") }))
 }
 
 func TestKeyFromEnv(t *testing.T) {
 	t.Setenv(FingerprintKeyEnv, " raw key of 16+ bytes\n")
-	k, err := KeyFromEnv()
+	k, err := keyFromEnv()
 	require.NoError(t, err)
-	assert.Equal(t, NewFingerprinter(NewKey([]byte(" raw key of 16+ bytes\n"))).Fingerprint("t"), NewFingerprinter(k).Fingerprint("t"), "used as raw bytes")
+	assert.Equal(t, newFingerprinter(newKey([]byte(" raw key of 16+ bytes\n"))).Fingerprint("t"), newFingerprinter(k).Fingerprint("t"), "used as raw bytes")
 	t.Setenv(FingerprintKeyEnv, "")
-	k, err = KeyFromEnv()
+	k, err = keyFromEnv()
 	require.NoError(t, err)
-	assert.True(t, k.IsZero())
+	assert.True(t, k.isZero())
 	t.Setenv(FingerprintKeyEnv, "fifteen-bytes!!")
-	k, err = KeyFromEnv()
+	k, err = keyFromEnv()
 	require.ErrorIs(t, err, ErrShortKey)
-	assert.True(t, k.IsZero())
+	assert.True(t, k.isZero())
 	assert.NotContains(t, err.Error(), "fifteen")
 }

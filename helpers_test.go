@@ -96,7 +96,7 @@ func (h *harness) opts(extra ...Option) []Option {
 	return append([]Option{
 		WithFingerprintKey(testKey),
 		WithLoggerProvider(h.lp),
-		WithOtelHTTPOptions(otelhttp.WithTracerProvider(h.tp)),
+		WithTracerProvider(h.tp),
 	}, extra...)
 }
 
@@ -164,3 +164,21 @@ func newBareProvider(p sdktrace.SpanProcessor) *sdktrace.TracerProvider {
 }
 
 func otelhttpTP(tp *sdktrace.TracerProvider) otelhttp.Option { return otelhttp.WithTracerProvider(tp) }
+
+// TokenFingerprint returns the token.fingerprint attribute for fp.
+func TokenFingerprint(fp string) attribute.KeyValue { return TokenFingerprintKey.String(fp) }
+
+// AuthEventAttr returns the auth.event attribute for e.
+func AuthEventAttr(e AuthEvent) attribute.KeyValue { return AuthEventKey.String(string(e)) }
+
+const (
+	testJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlX2NhbmFyeQ"
+	testFP  = "0123456789abcdef0123456789abcdef"
+)
+
+func newTestRedactor(t testing.TB, opts ...RedactOption) *Redactor {
+	t.Helper()
+	r, err := NewRedactor(opts...)
+	require.NoError(t, err)
+	return r
+}

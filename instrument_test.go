@@ -21,7 +21,7 @@ func bearer(r *http.Request, tok string) *http.Request {
 	return r
 }
 
-// dataMux is the seeds' API: GET /api/data/{id} owned by "<owner>-<n>".
+// dataMux is a small data API: GET /api/data/{id} owned by "<owner>-<n>".
 func dataMux(tp trace.TracerProvider) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/data/{id}", func(w http.ResponseWriter, r *http.Request) {
@@ -50,10 +50,10 @@ func TestHandlerStampsEverySpan(t *testing.T) {
 	res := serve(handler, bearer(httptest.NewRequest(http.MethodGet, "/api/data/alice-1", nil), tokAlice))
 	require.Equal(t, http.StatusOK, res.StatusCode)
 
-	fp := NewFingerprinter(NewKey(testKey)).Fingerprint(tokAlice)
+	fp := newFingerprinter(newKey(testKey)).Fingerprint(tokAlice)
 	server := attrMap(h.span(t, "GET /api/data/{id}").Attributes())
 	assert.Equal(t, fp, server[TokenFingerprintKey])
-	assert.Len(t, fp, FingerprintHexLen)
+	assert.Len(t, fp, fingerprintHexLen)
 	assert.Equal(t, "token_valid", server[AuthEventKey])
 	assert.Equal(t, "allow", server[AuthzDecisionKey])
 	assert.Equal(t, "owner", server[AuthzReasonKey])
@@ -181,7 +181,7 @@ func TestHandlerDenyRecord(t *testing.T) {
 	assert.Equal(t, "not_owner", authz[0][AuthzReasonKey])
 	assert.Equal(t, "alice-7", authz[0][AuthzResourceKey])
 	assert.Equal(t, "bob", authz[0][UserIDKey])
-	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint(tokBob), authz[0][TokenFingerprintKey])
+	assert.Equal(t, newFingerprinter(newKey(testKey)).Fingerprint(tokBob), authz[0][TokenFingerprintKey])
 }
 
 func TestHandlerStickyDeny(t *testing.T) {
@@ -201,7 +201,7 @@ func TestHandlerStickyDeny(t *testing.T) {
 func TestHandlerPublicPath(t *testing.T) {
 	h := newHarness(t)
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("ok")) })
-	handler := NewHandler(ok, "api", h.opts(WithValidator(testValidator), WithPublicPaths("/healthz"))...)
+	handler := NewHandler(ok, "api", h.opts(WithValidator(testValidator), WithTokenOptionalPaths("/healthz"))...)
 
 	assert.Equal(t, 200, serve(handler, get("/healthz")).StatusCode)
 	assert.Equal(t, 401, serve(handler, get("/other")).StatusCode)
@@ -221,7 +221,7 @@ func TestHandlerObserveOnly(t *testing.T) {
 	h := newHarness(t)
 	called := 0
 	handler := NewHandler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called++ }), "api",
-		h.opts(WithValidator(testValidator), WithObserveOnly())...)
+		h.opts(WithValidator(testValidator), WithEnforcement(false))...)
 	assert.Equal(t, 200, serve(handler, bearer(get("/"), "forged.token")).StatusCode)
 	assert.Equal(t, 1, called)
 	assert.Equal(t, "token_invalid", attrMap(h.spans.Ended()[0].Attributes())[AuthEventKey])
@@ -254,7 +254,7 @@ func TestHandlerWithoutValidator(t *testing.T) {
 
 func TestHandlerWithoutUserID(t *testing.T) {
 	h := newHarness(t)
-	handler := NewHandler(dataMux(h.tp), "api", h.opts(WithValidator(testValidator), WithoutUserID())...)
+	handler := NewHandler(dataMux(h.tp), "api", h.opts(WithValidator(testValidator), WithUserID(false))...)
 	serve(handler, bearer(get("/api/data/alice-1"), tokAlice))
 	assert.NotContains(t, h.dump(), "user.id")
 }
@@ -341,7 +341,7 @@ func TestHandlerWarnsWithoutProcessor(t *testing.T) {
 		WithOtelHTTPOptions(otelhttpTP(tp)))
 	serve(handler, bearer(get("/"), "tok"))
 	server := attrMap(spans.Ended()[0].Attributes())
-	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint("tok"), server[TokenFingerprintKey])
+	assert.Equal(t, newFingerprinter(newKey(testKey)).Fingerprint("tok"), server[TokenFingerprintKey])
 	assert.Equal(t, "192.0.2.1", server[ClientAddressKey])
 }
 
@@ -367,7 +367,7 @@ func TestTransport(t *testing.T) {
 		}
 	}
 	require.NotNil(t, clientSpan)
-	fpr := NewFingerprinter(NewKey(testKey))
+	fpr := newFingerprinter(newKey(testKey))
 	assert.Equal(t, fpr.Fingerprint("incoming-secret"), clientSpan[TokenFingerprintKey])
 	assert.Equal(t, fpr.Fingerprint("outgoing-secret"), clientSpan[TokenOutgoingFingerprintKey])
 	h.requireAbsent(t, "incoming-secret", "outgoing-secret")
@@ -434,7 +434,7 @@ func TestSamplerSeesAuthState(t *testing.T) {
 		WithOtelHTTPOptions(otelhttpTP(tp)))
 	serve(handler, bearer(get("/"), tokAlice))
 	require.Len(t, s.seen, 1)
-	assert.Equal(t, NewFingerprinter(NewKey(testKey)).Fingerprint(tokAlice)+"/token_unverified", s.seen[0])
+	assert.Equal(t, newFingerprinter(newKey(testKey)).Fingerprint(tokAlice)+"/token_unverified", s.seen[0])
 }
 
 // The audit records' own text and attributes must pass the default
@@ -459,7 +459,7 @@ func TestAuditRecordsSurviveRedaction(t *testing.T) {
 			body, changed := r.String("", rec.Body().AsString())
 			assert.False(t, changed, "body redacted: %q", body)
 			rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-				got, changed := r.KeyValue(kv)
+				got, changed := r.e.KeyValue(kv)
 				assert.False(t, changed, "%s redacted to %s", kv.Key, got.Value.String())
 				return true
 			})

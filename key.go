@@ -12,59 +12,55 @@ import (
 	"go.opentelemetry.io/otel"
 )
 
-// FingerprintKeyEnv names the environment variable that holds the
-// fingerprint key when no [WithFingerprintKey] option is given. Its value
-// is used as raw bytes: a trailing newline is part of the key (a warning
-// says so once through otel.Handle).
+// FingerprintKeyEnv holds the fingerprint key, as raw bytes, when
+// [WithFingerprintKey] gives none.
 const FingerprintKeyEnv = "OTELBEARER_FINGERPRINT_KEY"
 
-// MinKeyBytes is the length of the shortest fingerprint key accepted. A
+// minKeyBytes is the length of the shortest fingerprint key accepted. A
 // shorter key can be recovered by brute force from one known token and
 // its fingerprint, and with it every fingerprint can be tested against
 // guessed tokens.
-const MinKeyBytes = 16
+const minKeyBytes = 16
 
-// ErrShortKey is returned (wrapped) for a fingerprint key shorter than
-// [MinKeyBytes].
+// ErrShortKey is wrapped by the error for a fingerprint key under 16 bytes.
 var ErrShortKey = errors.New("fingerprint key shorter than 16 bytes")
 
-// redacted is how a [Key] prints.
+// redacted is how a key prints.
 const redacted = "[REDACTED]"
 
-// Key is a fingerprint key. It never prints its bytes: every fmt verb,
+// key is a fingerprint key. It never prints its bytes: every fmt verb,
 // String, GoString, LogValue and JSON or text marshalling yield
 // "[REDACTED]", and a Key in an unexported field of a printed struct,
 // where fmt cannot call its methods, shows as a function address.
-type Key struct {
+type key struct {
 	// material returns the key bytes. A func, because fmt and reflection
 	// based printers print a func as its address, with any verb.
 	material func() []byte
 }
 
-// NewKey returns a Key holding a copy of b, without checking its length;
-// [ParseKey] checks it. [WithFingerprintKey] and [FingerprintKeyEnv] refuse
-// a key shorter than [MinKeyBytes].
-func NewKey(b []byte) Key {
+// newKey returns a key holding a copy of b, without checking its length;
+// parseKey checks it.
+func newKey(b []byte) key {
 	if len(b) == 0 {
-		return Key{}
+		return key{}
 	}
 	c := append([]byte(nil), b...)
-	return Key{material: func() []byte { return c }}
+	return key{material: func() []byte { return c }}
 }
 
-// ParseKey returns a Key holding a copy of b, or an error wrapping
-// [ErrShortKey] when b is shorter than [MinKeyBytes].
-func ParseKey(b []byte) (Key, error) {
-	if len(b) < MinKeyBytes {
-		return Key{}, fmt.Errorf("otelbearer: %w (%d bytes)", ErrShortKey, len(b))
+// parseKey returns a key holding a copy of b, or an error wrapping
+// [ErrShortKey] when b is shorter than minKeyBytes.
+func parseKey(b []byte) (key, error) {
+	if len(b) < minKeyBytes {
+		return key{}, fmt.Errorf("otelbearer: %w (%d bytes)", ErrShortKey, len(b))
 	}
-	return NewKey(b), nil
+	return newKey(b), nil
 }
 
-// IsZero reports whether k holds no key material.
-func (k Key) IsZero() bool { return k.material == nil }
+// isZero reports whether k holds no key material.
+func (k key) isZero() bool { return k.material == nil }
 
-func (k Key) bytes() []byte {
+func (k key) bytes() []byte {
 	if k.material == nil {
 		return nil
 	}
@@ -72,27 +68,27 @@ func (k Key) bytes() []byte {
 }
 
 // String returns "[REDACTED]".
-func (Key) String() string { return redacted }
+func (key) String() string { return redacted }
 
 // GoString returns "[REDACTED]".
-func (Key) GoString() string { return redacted }
+func (key) GoString() string { return redacted }
 
 // Format writes "[REDACTED]" whatever the verb and flags.
-func (Key) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
+func (key) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, redacted) }
 
 // LogValue returns "[REDACTED]" so log/slog never prints the key.
-func (Key) LogValue() slog.Value { return slog.StringValue(redacted) }
+func (key) LogValue() slog.Value { return slog.StringValue(redacted) }
 
 // MarshalText returns "[REDACTED]" so encoders never print the key.
-func (Key) MarshalText() ([]byte, error) { return []byte(redacted), nil }
+func (key) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // MarshalJSON returns the JSON string "[REDACTED]".
-func (Key) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
+func (key) MarshalJSON() ([]byte, error) { return []byte(`"` + redacted + `"`), nil }
 
 var (
-	_ fmt.Formatter  = Key{}
-	_ fmt.GoStringer = Key{}
-	_ slog.LogValuer = Key{}
+	_ fmt.Formatter  = key{}
+	_ fmt.GoStringer = key{}
+	_ slog.LogValuer = key{}
 )
 
 // errKeySpace is reported once through otel.Handle.
@@ -102,21 +98,21 @@ var errKeySpace = errors.New("otelbearer: " + FingerprintKeyEnv + " begins or en
 
 var warnKeySpace sync.Once
 
-// KeyFromEnv returns the key in [FingerprintKeyEnv], used as raw bytes. It
-// returns the zero Key and no error when the variable is unset or empty,
+// keyFromEnv returns the key in [FingerprintKeyEnv], used as raw bytes. It
+// returns the zero key and no error when the variable is unset or empty,
 // and an error wrapping [ErrShortKey] when the value is shorter than
-// [MinKeyBytes]. A value that begins or ends with white space is used as
+// minKeyBytes. A value that begins or ends with white space is used as
 // it is, and said once through otel.Handle.
-func KeyFromEnv() (Key, error) {
+func keyFromEnv() (key, error) {
 	v := os.Getenv(FingerprintKeyEnv)
 	if v == "" {
-		return Key{}, nil
+		return key{}, nil
 	}
 	if strings.TrimSpace(v) != v {
 		warnKeySpace.Do(func() { otel.Handle(errKeySpace) })
 	}
-	if len(v) < MinKeyBytes {
-		return Key{}, fmt.Errorf("otelbearer: %s: %w (%d bytes)", FingerprintKeyEnv, ErrShortKey, len(v))
+	if len(v) < minKeyBytes {
+		return key{}, fmt.Errorf("otelbearer: %s: %w (%d bytes)", FingerprintKeyEnv, ErrShortKey, len(v))
 	}
-	return NewKey([]byte(v)), nil
+	return newKey([]byte(v)), nil
 }

@@ -19,25 +19,25 @@ import (
 	"go.opentelemetry.io/otel"
 )
 
-// TestKeyNeverPrints prints a Key every way a program might: every fmt
+// TestKeyNeverPrints prints a key every way a program might: every fmt
 // verb and flag, inside structs as an exported and an unexported field,
 // through a pointer, slog, encoding/json, encoding/xml and log.
 func TestKeyNeverPrints(t *testing.T) {
 	const secret = "super-secret-key-bytes"
-	k := NewKey([]byte(secret))
-	type exported struct{ Key Key }
+	k := newKey([]byte(secret))
+	type exported struct{ Key key }
 	type unexported struct {
 		name string
-		key  Key
+		key  key
 	}
 	type nested struct {
 		u  unexported
-		p  *Key
-		ks []Key
-		m  map[string]Key
+		p  *key
+		ks []key
+		m  map[string]key
 	}
 	values := []any{k, &k, exported{k}, &exported{k}, unexported{"n", k}, &unexported{"n", k},
-		nested{unexported{"n", k}, &k, []Key{k}, map[string]Key{"k": k}}, []Key{k}, map[string]Key{"k": k}}
+		nested{unexported{"n", k}, &k, []key{k}, map[string]key{"k": k}}, []key{k}, map[string]key{"k": k}}
 	// The secret's bytes as fmt would print them with numeric verbs.
 	forms := []string{secret, fmt.Sprint([]byte(secret)), fmt.Sprintf("%x", secret), fmt.Sprintf("%X", secret),
 		fmt.Sprintf("%o", []byte(secret)[:4]), fmt.Sprintf("%q", secret), fmt.Sprintf("%v", []byte(secret)[:4])[1:8]}
@@ -76,13 +76,13 @@ func TestKeyNeverPrints(t *testing.T) {
 
 func TestParseKey(t *testing.T) {
 	for _, n := range []int{0, 1, 8, 15} {
-		k, err := ParseKey(bytes.Repeat([]byte{'k'}, n))
+		k, err := parseKey(bytes.Repeat([]byte{'k'}, n))
 		require.ErrorIs(t, err, ErrShortKey, n)
-		assert.True(t, k.IsZero())
+		assert.True(t, k.isZero())
 	}
-	k, err := ParseKey(bytes.Repeat([]byte{'k'}, MinKeyBytes))
+	k, err := parseKey(bytes.Repeat([]byte{'k'}, minKeyBytes))
 	require.NoError(t, err)
-	assert.False(t, k.IsZero())
+	assert.False(t, k.isZero())
 }
 
 // errCapture collects what otel.Handle receives while a test runs.
@@ -111,15 +111,15 @@ func captureKeyErrors(t *testing.T) *errCapture {
 	return c
 }
 
-// TestShortKeyRecordsNoFingerprint: a key shorter than MinKeyBytes, as an
+// TestShortKeyRecordsNoFingerprint: a key shorter than minKeyBytes, as an
 // option or in the environment, is reported through otel.Handle and no
 // fingerprint is recorded (neither keyed by the weak key nor unkeyed);
 // authentication and enforcement are unchanged.
 func TestShortKeyRecordsNoFingerprint(t *testing.T) {
 	const short = "short-key"
 	weak := []string{
-		NewFingerprinter(NewKey([]byte(short))).Fingerprint(tokAlice),
-		NewFingerprinter(Key{}).Fingerprint(tokAlice),
+		newFingerprinter(newKey([]byte(short))).Fingerprint(tokAlice),
+		newFingerprinter(key{}).Fingerprint(tokAlice),
 	}
 	for _, how := range []string{"option", "env"} {
 		t.Run(how, func(t *testing.T) {
@@ -177,10 +177,10 @@ func TestKeyFromEnvWarnsOnSpace(t *testing.T) {
 	warnKeySpace = sync.Once{}
 	t.Setenv(FingerprintKeyEnv, "a-key-from-a-file-of-32-bytes-xx\n")
 	for range 3 {
-		k, err := KeyFromEnv()
+		k, err := keyFromEnv()
 		require.NoError(t, err)
-		assert.Equal(t, NewFingerprinter(NewKey([]byte("a-key-from-a-file-of-32-bytes-xx\n"))).Fingerprint("t"),
-			NewFingerprinter(k).Fingerprint("t"))
+		assert.Equal(t, newFingerprinter(newKey([]byte("a-key-from-a-file-of-32-bytes-xx\n"))).Fingerprint("t"),
+			newFingerprinter(k).Fingerprint("t"))
 	}
 	var n int
 	for _, err := range errs.all() {

@@ -12,11 +12,11 @@ import (
 
 // credential is what parsing a request concluded, before any validation.
 type credential struct {
-	token  string    // the bearer token when well-formed, else ""
-	event  AuthEvent // token_missing, token_malformed or token_unverified
-	scheme string    // AuthScheme* of the Authorization header, or ""
-	source string    // TokenSource* of the credential, or ""
-	why    string    // for a malformed request: a fixed, safe description
+	token  string      // the bearer token when well-formed, else ""
+	event  AuthEvent   // token_missing, token_malformed or token_unverified
+	scheme AuthScheme  // of the Authorization header, or ""
+	source TokenSource // of the credential, or ""
+	why    string      // for a malformed request: a fixed, safe description
 }
 
 // Fixed descriptions of malformed requests. They go into the
@@ -35,9 +35,9 @@ const (
 	whyFormUnreadable  = "form body could not be read"
 )
 
-// DefaultMaxHeaderBytes is the default cap on the Authorization header; a
+// defaultMaxHeaderBytes is the default cap on the Authorization header; a
 // longer header is token_malformed and is never hashed.
-const DefaultMaxHeaderBytes = 8 << 10
+const defaultMaxHeaderBytes = 8 << 10
 
 // maxFormBytes caps how much of a form-encoded body is buffered to look for
 // an access_token parameter; a larger body is token_malformed (see
@@ -143,7 +143,7 @@ func mayHoldParam(s string) bool {
 }
 
 // paramCredential looks for access_token in an URL-encoded parameter list.
-func paramCredential(encoded, source string) (credential, bool) {
+func paramCredential(encoded string, source TokenSource) (credential, bool) {
 	vals, _ := url.ParseQuery(encoded) // keeps what parsed; errors are ignored
 	ts, ok := vals["access_token"]
 	if !ok {
@@ -208,8 +208,8 @@ type replayBody struct {
 	io.Closer
 }
 
-// schemeName maps an auth-scheme token to the bounded set of AuthScheme*.
-func schemeName(s string) string {
+// schemeName maps an auth-scheme token to the bounded set of AuthScheme.
+func schemeName(s string) AuthScheme {
 	switch {
 	case strings.EqualFold(s, "bearer"):
 		return AuthSchemeBearer

@@ -11,12 +11,12 @@ import (
 )
 
 func TestParseAuthorization(t *testing.T) {
-	long := "Bearer " + strings.Repeat("a", DefaultMaxHeaderBytes)
+	long := "Bearer " + strings.Repeat("a", defaultMaxHeaderBytes)
 	tests := []struct {
-		name, in      string
-		event         AuthEvent
-		scheme, token string
-		why           string
+		name, in   string
+		event      AuthEvent
+		scheme     AuthScheme
+		token, why string
 	}{
 		{"bearer", "Bearer abc.def-ghi_jkl~m+n/o==", AuthTokenUnverified, AuthSchemeBearer, "abc.def-ghi_jkl~m+n/o==", ""},
 		{"scheme case-insensitive", "bEaReR tok", AuthTokenUnverified, AuthSchemeBearer, "tok", ""},
@@ -39,11 +39,11 @@ func TestParseAuthorization(t *testing.T) {
 		{"bad scheme bytes", "Bea(rer tok", AuthTokenMalformed, AuthSchemeOther, "", whyBadScheme},
 		{"binary scheme", "\x00\x01 tok", AuthTokenMalformed, AuthSchemeOther, "", whyBadScheme},
 		{"too large", long, AuthTokenMalformed, AuthSchemeBearer, "", whyTooLarge},
-		{"too large binary", strings.Repeat("\xff", DefaultMaxHeaderBytes+1), AuthTokenMalformed, "", "", whyTooLarge},
+		{"too large binary", strings.Repeat("\xff", defaultMaxHeaderBytes+1), AuthTokenMalformed, "", "", whyTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := parseAuthorization(tt.in, DefaultMaxHeaderBytes)
+			c := parseAuthorization(tt.in, defaultMaxHeaderBytes)
 			assert.Equal(t, tt.event, c.event)
 			assert.Equal(t, tt.scheme, c.scheme)
 			assert.Equal(t, tt.token, c.token)
@@ -67,11 +67,13 @@ func TestParseRequest(t *testing.T) {
 	}
 	withAuth := func(r *http.Request, a string) *http.Request { r.Header.Set("Authorization", a); return r }
 	tests := []struct {
-		name          string
-		r             *http.Request
-		event         AuthEvent
-		source, token string
-		scheme, why   string
+		name   string
+		r      *http.Request
+		event  AuthEvent
+		source TokenSource
+		token  string
+		scheme AuthScheme
+		why    string
 	}{
 		{"none", get("/x"), AuthTokenMissing, "", "", "", ""},
 		{"header", get("/x", "Bearer tok"), AuthTokenUnverified, TokenSourceHeader, "tok", AuthSchemeBearer, ""},
@@ -126,7 +128,7 @@ func TestParseRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := parseRequest(tt.r, DefaultMaxHeaderBytes, true)
+			c := parseRequest(tt.r, defaultMaxHeaderBytes, true)
 			assert.Equal(t, tt.event, c.event, "event")
 			assert.Equal(t, tt.source, c.source, "source")
 			assert.Equal(t, tt.token, c.token, "token")
@@ -140,7 +142,7 @@ func TestParseRequestFormBodyPreserved(t *testing.T) {
 	body := "a=1&access_token=ftok&b=2"
 	r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	c := parseRequest(r, DefaultMaxHeaderBytes, true)
+	c := parseRequest(r, defaultMaxHeaderBytes, true)
 	assert.Equal(t, "ftok", c.token)
 	assert.NoError(t, r.ParseForm())
 	assert.Equal(t, url.Values{"a": {"1"}, "access_token": {"ftok"}, "b": {"2"}}, r.PostForm)
@@ -161,16 +163,16 @@ func TestParseRequestFormIgnored(t *testing.T) {
 	}
 	for name, r := range tests {
 		t.Run(name, func(t *testing.T) {
-			assert.Equal(t, AuthTokenMissing, parseRequest(r, DefaultMaxHeaderBytes, true).event)
+			assert.Equal(t, AuthTokenMissing, parseRequest(r, defaultMaxHeaderBytes, true).event)
 		})
 	}
 	r := httptest.NewRequest(http.MethodPost, "/x", strings.NewReader("access_token=t"))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	assert.Equal(t, AuthTokenMissing, parseRequest(r, DefaultMaxHeaderBytes, false).event, "form tokens off")
+	assert.Equal(t, AuthTokenMissing, parseRequest(r, defaultMaxHeaderBytes, false).event, "form tokens off")
 }
 
 func TestParseAuthorizationAllocs(t *testing.T) {
-	n := testing.AllocsPerRun(100, func() { parseAuthorization("Bearer abc.def.ghi", DefaultMaxHeaderBytes) })
+	n := testing.AllocsPerRun(100, func() { parseAuthorization("Bearer abc.def.ghi", defaultMaxHeaderBytes) })
 	assert.Zero(t, n)
 }
 

@@ -7,43 +7,18 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-type outgoingKey struct{}
+// NewSpanProcessor returns a processor, registered before the exporting
+// one, that stamps each span of a request with [Attributes] as at its
+// start. The server span also gets client.address, token.source,
+// auth.scheme and auth.optional, kept up to date; client spans of
+// [NewTransport] get token.outgoing.fingerprint.
+func NewSpanProcessor() sdktrace.SpanProcessor { return spanProcessor{} }
 
-// SpanProcessor stamps the auth context of the request being served on
-// every span started under it, so a database or client span is queryable by
-// token.fingerprint too. Register it on the TracerProvider before the
-// exporting processor:
-//
-//	sdktrace.NewTracerProvider(
-//		sdktrace.WithSpanProcessor(otelbearer.NewSpanProcessor()),
-//		sdktrace.WithSpanProcessor(otelbearer.NewRedactingSpanProcessor(batcher, redactor)),
-//	)
-//
-// # What a span carries
-//
-// Every span of a request gets token.fingerprint (when the request has a
-// bearer token), auth.event, authz.decision and user.id (validated
-// subjects only) with the values known when the span starts. The server
-// span also gets client.address (the peer, see [WithTrustedProxies]),
-// token.source, auth.scheme and auth.optional, and is updated in place when
-// validation ends and on every [Allow] / [Deny], so it always ends with the
-// final values. A span that starts earlier keeps what was known at its
-// start: spans started by a [Validator] carry auth.event=token_unverified;
-// a span started before the handler's [Deny] carries authz.decision=none.
-//
-// Client spans of [NewTransport] also get token.outgoing.fingerprint, the
-// fingerprint of the credential the outgoing request sends.
-//
-// OnStart is called synchronously and does not block or allocate.
-type SpanProcessor struct{}
-
-var _ sdktrace.SpanProcessor = (*SpanProcessor)(nil)
-
-// NewSpanProcessor returns a [SpanProcessor].
-func NewSpanProcessor() *SpanProcessor { return &SpanProcessor{} }
+// spanProcessor is the processor of [NewSpanProcessor].
+type spanProcessor struct{}
 
 // OnStart stamps s from the request state found in parent.
-func (*SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
+func (spanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	if st := stateFrom(parent); st != nil {
 		if s.SpanKind() == trace.SpanKindServer && st.stamped.CompareAndSwap(false, true) {
 			s.SetAttributes(st.serverStartAttrs()...)
@@ -59,10 +34,10 @@ func (*SpanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) 
 }
 
 // OnEnd does nothing.
-func (*SpanProcessor) OnEnd(sdktrace.ReadOnlySpan) {}
+func (spanProcessor) OnEnd(sdktrace.ReadOnlySpan) {}
 
 // Shutdown does nothing.
-func (*SpanProcessor) Shutdown(context.Context) error { return nil }
+func (spanProcessor) Shutdown(context.Context) error { return nil }
 
 // ForceFlush does nothing.
-func (*SpanProcessor) ForceFlush(context.Context) error { return nil }
+func (spanProcessor) ForceFlush(context.Context) error { return nil }

@@ -12,7 +12,7 @@ import (
 var redirectType = reflect.TypeOf(http.RedirectHandler("/", http.StatusTemporaryRedirect))
 
 // publicMatcher returns how the middleware in front of next decides that a
-// request is public (see [WithPublicPaths]), or nil when nothing is public.
+// request is public (see [WithTokenOptionalPaths]), or nil when nothing is public.
 func (c *config) publicMatcher(next http.Handler) func(*http.Request) bool {
 	var paths func(*http.Request) bool
 	if len(c.publicPaths) > 0 {

@@ -68,7 +68,7 @@ func TestPublicPathsFollowRouting(t *testing.T) {
 					next, want = publicMux(), tt.mux
 				}
 				handler := NewHandler(next, "api", h.opts(WithValidator(testValidator),
-					WithPublicPaths("/healthz", "/public/info"))...)
+					WithTokenOptionalPaths("/healthz", "/public/info"))...)
 				res := serve(handler, httptest.NewRequest(tt.method, tt.target, nil))
 
 				spans := h.spans.Ended()
@@ -119,18 +119,18 @@ func TestPublicPathsPatterns(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {
 			h := newHarness(t)
-			handler := NewHandler(mux, "api", h.opts(WithValidator(testValidator), WithPublicPaths(tt.public...))...)
+			handler := NewHandler(mux, "api", h.opts(WithValidator(testValidator), WithTokenOptionalPaths(tt.public...))...)
 			res := serve(handler, httptest.NewRequest(http.MethodGet, tt.target, nil))
 			assert.Equal(t, tt.want, res.StatusCode != http.StatusUnauthorized, "status %d", res.StatusCode)
 		})
 	}
 }
 
-// TestPublicRoutesCombine: WithPublicRoutes adds to WithPublicPaths.
+// TestPublicRoutesCombine: WithTokenOptional adds to WithTokenOptionalPaths.
 func TestPublicRoutesCombine(t *testing.T) {
 	h := newHarness(t)
-	handler := NewHandler(publicMux(), "api", h.opts(WithValidator(testValidator), WithPublicPaths("/healthz"),
-		WithPublicRoutes(func(r *http.Request) bool { return r.URL.EscapedPath() == "/items/open" }))...)
+	handler := NewHandler(publicMux(), "api", h.opts(WithValidator(testValidator), WithTokenOptionalPaths("/healthz"),
+		WithTokenOptional(func(r *http.Request) bool { return r.URL.EscapedPath() == "/items/open" }))...)
 	assert.Equal(t, 200, serve(handler, httptest.NewRequest(http.MethodGet, "/healthz", nil)).StatusCode)
 	assert.Equal(t, 200, serve(handler, httptest.NewRequest(http.MethodGet, "/items/open", nil)).StatusCode)
 	assert.Equal(t, 401, serve(handler, httptest.NewRequest(http.MethodGet, "/items/closed", nil)).StatusCode)

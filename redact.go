@@ -1,219 +1,148 @@
 package otelbearer
 
 import (
-	"cmp"
-	"errors"
-	"fmt"
-	"regexp"
-	"strings"
-	"sync/atomic"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
-	"go.opentelemetry.io/otel/attribute"
+	"github.com/otelbearer/otelbearer/internal/redact"
 )
 
-// Redacted is the marker that replaces a redacted value. Authorization-like
-// values keep their scheme ("Bearer REDACTED"), URLs keep their shape
-// ("https://REDACTED:REDACTED@host/p?access_token=REDACTED"). A second pass
-// over a redacted value leaves it unchanged.
-const Redacted = "REDACTED"
+// Redacted replaces a redacted value; Authorization values keep their
+// scheme ("Bearer REDACTED") and URLs their shape.
+const Redacted = redact.Redacted
 
-// RedactionSanitizedKey counts the string values and keys of a span or log
-// record that the redactor had to change to export them at all: invalid
-// UTF-8 replaced by U+FFFD (OTLP strings must be UTF-8: one invalid byte
-// makes the exporter drop the whole batch), or cut to the value bound
-// ([WithMaxValueBytes]) or the record bound ([WithMaxRecordBytes]). It is
-// set, whatever [WithRedactionSummary] says, on every span and record that
-// needed it, and never carries the values.
-const RedactionSanitizedKey = attribute.Key("redaction.sanitized")
+// Redactor replaces credentials in telemetry values with [Redacted] and
+// makes every string valid UTF-8 and bounded; a nil *Redactor redacts
+// nothing. It is immutable and safe for concurrent use. Rules and
+// precedence: docs/redaction.md.
+type Redactor struct{ e *redact.Redactor }
 
-// errRedactConfig is wrapped by every configuration error of [NewRedactor].
-var errRedactConfig = errors.New("otelbearer: invalid redaction config")
-
-// RedactOption configures a [Redactor]. Options are applied in order by
-// [NewRedactor]; a nil option is ignored.
-type RedactOption interface {
-	applyRedact(*redactConfig)
-}
-
-type redactOptionFunc func(*redactConfig)
-
-func (f redactOptionFunc) applyRedact(c *redactConfig) { f(c) }
-
-type redactConfig struct {
-	keys, headers, params []string
-	patterns              []string
-	allow                 []string
-	allowMode             bool
-	summary               bool
-	maxValue, maxRecord   int
-	errs                  []error
-}
-
-// WithSensitiveKeys adds attribute keys whose string values are replaced by
-// [Redacted] as a whole. A name matches, case-insensitively and with '-'
-// equal to '_', the full key or its last dot-separated segment ("password"
-// matches "db.password"). The package's own keys (token.fingerprint,
-// auth.*, ...) are never matched. An empty name fails [NewRedactor].
-func WithSensitiveKeys(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.keys = append(c.keys, checkNames(c, "sensitive key", names)...)
-	})
-}
-
-// WithSensitiveHeaders adds HTTP header names whose captured values
-// (http.request.header.<name>, http.response.header.<name>) are replaced by
-// [Redacted]. Names are case-insensitive. An empty name fails [NewRedactor].
-func WithSensitiveHeaders(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.headers = append(c.headers, checkNames(c, "sensitive header", names)...)
-	})
-}
-
-// WithSensitiveQueryParams adds URL query (and form) parameter names whose
-// values are replaced by [Redacted] wherever a URL or query string appears;
-// the parameter name is kept. Names are case-insensitive and at most 64
-// bytes long. An empty or longer name fails [NewRedactor].
-func WithSensitiveQueryParams(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		for _, n := range names {
-			if len(n) > redactMaxParam {
-				c.errs = append(c.errs, fmt.Errorf("%w: query parameter name longer than %d bytes", errRedactConfig, redactMaxParam))
-			}
+func init() {
+	redact.Unwrap = func(r any) *redact.Redactor {
+		if r, ok := r.(*Redactor); ok && r != nil {
+			return r.e
 		}
-		c.params = append(c.params, checkNames(c, "query parameter", names)...)
-	})
-}
-
-// WithValuePatterns adds regular expressions (RE2 syntax, [regexp]) matched
-// against every string value; each match is replaced by [Redacted]. They
-// are compiled once by [NewRedactor], which fails with a wrapped error on an
-// invalid expression. A pattern without a literal prefix runs on every
-// string and costs more than the built-in rules.
-func WithValuePatterns(exprs ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.patterns = append(c.patterns, checkNames(c, "value pattern", exprs)...)
-	})
-}
-
-// WithHeaderAllowList switches captured headers to fail-closed mode: every
-// http.request.header.* and http.response.header.* attribute whose header
-// name is not listed is replaced by [Redacted]; listed ones still go through
-// the value rules. Names are case-insensitive. Calling it with no names
-// redacts every captured header.
-func WithHeaderAllowList(names ...string) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.allowMode = true
-		c.allow = append(c.allow, checkNames(c, "allowed header", names)...)
-	})
-}
-
-// WithRedactionSummary, when on, makes the span redaction add the
-// redaction.count attribute (int: the number of values replaced) to every
-// span it changed. It never carries the values. Off by default.
-func WithRedactionSummary(on bool) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) { c.summary = on })
-}
-
-func checkNames(c *redactConfig, what string, names []string) []string {
-	out := make([]string, 0, len(names))
-	for _, n := range names {
-		if strings.TrimSpace(n) == "" {
-			c.errs = append(c.errs, fmt.Errorf("%w: empty %s", errRedactConfig, what))
-			continue
-		}
-		out = append(out, n)
+		return nil
 	}
-	return out
 }
 
-// Redactor replaces credentials in telemetry values with [Redacted]. Its
-// rules are fixed by [NewRedactor]; a *Redactor is immutable and safe for
-// concurrent use. The zero value is not usable; a nil *Redactor redacts
-// nothing.
-//
-// Precedence, first match wins: the package's own attributes (exact key and
-// expected value shape) > the header allow-list > key rules (sensitive
-// headers and keys) > URL rules > value rules. URL and value rules run on
-// every string value, whatever its key.
-type Redactor struct {
-	extraKeys    map[string]struct{} // normalized full keys and segments
-	extraHeaders map[string]struct{} // lowercase header names
-	allow        map[string]struct{} // lowercase header names
-	allowMode    bool
-	summary      bool
-	params       map[string]uint8 // operator's param names, lowercase without '_' '-' -> flags
-	patterns     []*regexp.Regexp
-	prefixes     []string // literal prefixes of patterns, "" = always run
-	maxValue     int      // bound of one string value or key, in bytes
-	maxRecord    int      // bound of the string bytes of one span or record
-
-	resCache atomic.Pointer[redactResourceCache] // see (*Redactor).resource
-	scopeOK  atomic.Pointer[[2]string]           // a scope name and version found clean
+// engine returns the engine of r; nil for a nil r, which redacts nothing.
+func (r *Redactor) engine() *redact.Redactor {
+	if r == nil {
+		return nil
+	}
+	return r.e
 }
 
-// Summary reports whether [WithRedactionSummary] is on: whoever applies
-// the Redactor (the span wrappers, logbridge) then adds redaction.count to
-// what it changed.
-func (r *Redactor) Summary() bool { return r != nil && r.summary }
+// RedactOption configures a [Redactor]; [NewRedactor] fails on an empty
+// name, an invalid expression or a bound outside [256 B, 64 MiB].
+type RedactOption interface{ applyRedact(*redact.Config) }
 
-// NewRedactor returns a Redactor with the default rules plus opts. Invalid
-// configuration (an empty name, an invalid regular expression) returns an
-// error wrapping the cause; no partial Redactor is returned.
+type redactOptionFunc func(*redact.Config)
+
+func (f redactOptionFunc) applyRedact(c *redact.Config) { f(c) }
+
+// NewRedactor returns a Redactor with the default rules plus opts, or an
+// error wrapping every invalid option.
 func NewRedactor(opts ...RedactOption) (*Redactor, error) {
-	var c redactConfig
+	var c redact.Config
 	for _, o := range opts {
 		if o != nil {
 			o.applyRedact(&c)
 		}
 	}
-	r := &Redactor{
-		allowMode: c.allowMode,
-		summary:   c.summary,
-		maxRecord: cmp.Or(c.maxRecord, DefaultMaxRecordBytes),
-	}
-	r.maxValue = cmp.Or(c.maxValue, min(DefaultMaxValueBytes, r.maxRecord))
-	if r.maxValue > r.maxRecord {
-		c.errs = append(c.errs, fmt.Errorf("%w: value bound %d bytes above the record bound %d", errRedactConfig, r.maxValue, r.maxRecord))
-	}
-	for _, p := range c.params {
-		var buf [redactMaxParam]byte
-		if n := redactSquash(&buf, p); n > 0 {
-			if r.params == nil {
-				r.params = make(map[string]uint8, len(c.params))
-			}
-			r.params[string(buf[:n])] = redactParamQuery | redactParamText
-		}
-	}
-	if len(c.keys) > 0 {
-		r.extraKeys = make(map[string]struct{}, len(c.keys))
-		for _, k := range c.keys {
-			r.extraKeys[normalizeKey(k)] = struct{}{}
-		}
-	}
-	if len(c.headers) > 0 {
-		r.extraHeaders = make(map[string]struct{}, len(c.headers))
-		for _, h := range c.headers {
-			r.extraHeaders[normalizeHeader(h)] = struct{}{}
-		}
-	}
-	if c.allowMode {
-		r.allow = make(map[string]struct{}, len(c.allow))
-		for _, h := range c.allow {
-			r.allow[normalizeHeader(h)] = struct{}{}
-		}
-	}
-	for _, expr := range c.patterns {
-		re, err := regexp.Compile(expr)
-		if err != nil {
-			c.errs = append(c.errs, fmt.Errorf("%w: value pattern %q: %w", errRedactConfig, expr, err))
-			continue
-		}
-		prefix, _ := re.LiteralPrefix()
-		r.patterns = append(r.patterns, re)
-		r.prefixes = append(r.prefixes, prefix)
-	}
-	if err := errors.Join(c.errs...); err != nil {
+	e, err := redact.New(c)
+	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return &Redactor{e: e}, nil
+}
+
+// String redacts, makes valid UTF-8 and bounds one value found under key
+// ("" for unkeyed text), and reports whether it changed.
+func (r *Redactor) String(key, value string) (string, bool) {
+	return r.engine().String(key, value)
+}
+
+// Resource returns res redacted as spans export it, for a provider whose
+// records cannot be rewritten (an sdk/log LoggerProvider).
+func (r *Redactor) Resource(res *resource.Resource) *resource.Resource {
+	return r.engine().Resource(res)
+}
+
+// NewRedactingSpanProcessor returns a processor, registered in place of
+// next, that hands next a redacted copy of every ended span, never
+// modifying the SDK's snapshot. A nil r redacts nothing.
+func NewRedactingSpanProcessor(next sdktrace.SpanProcessor, r *Redactor) sdktrace.SpanProcessor {
+	return redact.NewSpanProcessor(next, r.engine())
+}
+
+// NewRedactingExporter returns an exporter that hands next redacted copies
+// of the spans, as [NewRedactingSpanProcessor] does. A nil r redacts
+// nothing.
+func NewRedactingExporter(next sdktrace.SpanExporter, r *Redactor) sdktrace.SpanExporter {
+	return redact.NewExporter(next, r.engine())
+}
+
+// WithSensitiveKeys adds attribute keys whose values become [Redacted]. A
+// name matches the full key or its last dot-separated segment, ignoring
+// case and '-' versus '_' ("password" matches "db.password").
+func WithSensitiveKeys(names ...string) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) {
+		c.Keys = append(c.Keys, c.CheckNames("sensitive key", names)...)
+	})
+}
+
+// WithSensitiveHeaders adds header names (any case) whose captured values
+// (http.request.header.<name>, …) become [Redacted].
+func WithSensitiveHeaders(names ...string) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) {
+		c.Headers = append(c.Headers, c.CheckNames("sensitive header", names)...)
+	})
+}
+
+// WithSensitiveQueryParams adds URL query and form parameter names (any
+// case, up to 64 bytes) whose values become [Redacted] wherever they appear.
+func WithSensitiveQueryParams(names ...string) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) {
+		c.CheckParams(names)
+		c.Params = append(c.Params, c.CheckNames("query parameter", names)...)
+	})
+}
+
+// WithValuePatterns adds RE2 expressions whose matches in any string value
+// become [Redacted]. One without a literal prefix runs on every string.
+func WithValuePatterns(exprs ...string) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) {
+		c.Patterns = append(c.Patterns, c.CheckNames("value pattern", exprs)...)
+	})
+}
+
+// WithHeaderAllowList makes captured headers fail closed: every header not
+// listed (any case) becomes [Redacted]; no names redacts them all.
+func WithHeaderAllowList(names ...string) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) {
+		c.AllowMode = true
+		c.Allow = append(c.Allow, c.CheckNames("allowed header", names)...)
+	})
+}
+
+// WithRedactionSummary turns redaction.count (how many values were
+// replaced) on changed spans and log records on or off (the default).
+func WithRedactionSummary(on bool) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) { c.Summary = on })
+}
+
+// WithMaxValueBytes bounds each string value and key to n bytes (default
+// 8 KiB, at most the record bound), cut at a UTF-8 boundary after
+// redaction and counted in [RedactionSanitizedKey].
+func WithMaxValueBytes(n int) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) { c.MaxValue = c.CheckBound("value", n) })
+}
+
+// WithMaxRecordBytes bounds the strings of one span or log record, keys
+// included, to n bytes (default 64 KiB) by cutting the longest values, so
+// that short ones stay whole.
+func WithMaxRecordBytes(n int) RedactOption {
+	return redactOptionFunc(func(c *redact.Config) { c.MaxRecord = c.CheckBound("record", n) })
 }

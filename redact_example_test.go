@@ -11,33 +11,37 @@ import (
 	"github.com/otelbearer/otelbearer"
 )
 
-// A Redactor rewrites credentials in attribute values before they leave the
+// A Redactor rewrites credentials in values before they leave the
 // process; the package's own attributes pass untouched.
 func ExampleRedactor() {
-	r, err := otelbearer.NewRedactor(otelbearer.WithRedactionSummary(true))
+	r, err := otelbearer.NewRedactor()
 	if err != nil {
 		panic(err)
 	}
-	in := []attribute.KeyValue{
-		attribute.StringSlice("http.request.header.authorization", []string{"Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"}),
-		attribute.StringSlice("http.request.header.cookie", []string{"sid=abc123"}),
-		attribute.String("url.full", "https://bob:pw@api.example.com/cb?code=xyz&state=1"),
-		attribute.String("exception.message", `Get "http://h/x?access_token=abc": dial tcp: connection refused`),
-		attribute.String("token.fingerprint", "0123456789abcdef0123456789abcdef"),
-		attribute.String("url.path", "/items/42"),
+	in := [][2]string{
+		{"http.request.header.authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"},
+		{"http.request.header.cookie", "sid=abc123"},
+		{"url.full", "https://bob:pw@api.example.com/cb?code=xyz&state=1"},
+		{"exception.message", `Get "http://h/x?access_token=abc": dial tcp: connection refused`},
+		{"token.fingerprint", "0123456789abcdef0123456789abcdef"},
+		{"url.path", "/items/42"},
 	}
-	out, n := r.KeyValues(in)
-	for i := range in {
-		fmt.Printf("%s\n  before: %s\n  after:  %s\n", in[i].Key, in[i].Value.String(), out[i].Value.String())
+	n := 0
+	for _, kv := range in {
+		out, changed := r.String(kv[0], kv[1])
+		if changed {
+			n++
+		}
+		fmt.Printf("%s\n  before: %s\n  after:  %s\n", kv[0], kv[1], out)
 	}
 	fmt.Println("redacted values:", n)
 	// Output:
 	// http.request.header.authorization
-	//   before: ["Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"]
-	//   after:  ["Bearer REDACTED"]
+	//   before: Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig
+	//   after:  Bearer REDACTED
 	// http.request.header.cookie
-	//   before: ["sid=abc123"]
-	//   after:  ["REDACTED"]
+	//   before: sid=abc123
+	//   after:  REDACTED
 	// url.full
 	//   before: https://bob:pw@api.example.com/cb?code=xyz&state=1
 	//   after:  https://REDACTED:REDACTED@api.example.com/cb?code=REDACTED&state=1

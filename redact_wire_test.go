@@ -15,6 +15,7 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 
 	"github.com/otelbearer/otelbearer/internal/otlptest"
+	"github.com/otelbearer/otelbearer/internal/redact"
 )
 
 // wireTP returns a TracerProvider exporting through the real OTLP gRPC
@@ -170,7 +171,7 @@ func TestRedactWireBounds(t *testing.T) {
 		require.True(t, rcv.WaitSpans(5, 5*time.Second))
 		for _, sp := range wireSpans(rcv) {
 			v, _ := wireAttr(sp, "url.path")
-			assert.Len(t, v.GetStringValue(), DefaultMaxValueBytes)
+			assert.Len(t, v.GetStringValue(), redact.DefaultMaxValueBytes)
 			n, _ := wireAttr(sp, string(RedactionSanitizedKey))
 			assert.Equal(t, int64(1), n.GetIntValue())
 			fp, _ := wireAttr(sp, string(TokenFingerprintKey))

@@ -22,8 +22,8 @@ type stateKey struct{}
 type requestState struct {
 	cfg         *config
 	fingerprint string // unsafe.String over fpBuf, or ""
-	source      string
-	scheme      string
+	source      TokenSource
+	scheme      AuthScheme
 	optional    bool
 	clientAddr  string
 	method      string
@@ -43,7 +43,7 @@ type requestState struct {
 	first  authView
 	nstart int
 	start  [9]attribute.KeyValue
-	fpBuf  [FingerprintHexLen]byte
+	fpBuf  [fingerprintHexLen]byte
 }
 
 // authView is an immutable snapshot of what is known so far.
@@ -94,7 +94,7 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 	}
 	if c.token != "" && cfg.fp != nil { // nil: the key was refused
 		cfg.fp.fill(&st.fpBuf, c.token)
-		st.fingerprint = unsafe.String(&st.fpBuf[0], FingerprintHexLen)
+		st.fingerprint = unsafe.String(&st.fpBuf[0], fingerprintHexLen)
 	}
 	st.first = authView{event: c.event, decision: AuthzNone}
 	a := st.first.appendAttrs(st.start[:0], st)
@@ -105,10 +105,10 @@ func newRequestState(cfg *config, c credential, optional, setClient bool, client
 		a = append(a, ClientAddressKey.String(clientAddr))
 	}
 	if c.source != "" {
-		a = append(a, TokenSourceKey.String(c.source))
+		a = append(a, TokenSourceKey.String(string(c.source)))
 	}
 	if c.scheme != "" {
-		a = append(a, AuthSchemeKey.String(c.scheme))
+		a = append(a, AuthSchemeKey.String(string(c.scheme)))
 	}
 	if optional {
 		a = append(a, AuthOptionalKey.Bool(true))
@@ -159,80 +159,70 @@ func (st *requestState) serverStartAttrs() []attribute.KeyValue {
 	return st.start[:st.nstart:st.nstart]
 }
 
-// update publishes a new view made by f from a copy of the current one, and
-// returns it. f may use upd as scratch space for the server span's update.
-func (st *requestState) update(f func(v *authView, upd []attribute.KeyValue)) *authView {
-	st.mu.Lock()
-	defer st.mu.Unlock()
+// next returns a new view holding a copy of the current one, for the
+// caller, which holds st.mu, to change and publish.
+func (st *requestState) next() *heapView {
 	h := new(heapView)
 	h.authView = *st.view.Load()
-	f(&h.authView, h.upd[:0])
+	return h
+}
+
+// publish fills the stamped attributes of h and makes it the current view.
+// The caller holds st.mu.
+func (st *requestState) publish(h *heapView) *authView {
 	h.attrs = slices.Clip(h.appendAttrs(h.buf[:0], st))
 	st.view.Store(&h.authView)
 	return &h.authView
 }
 
+// setAuthn publishes the authentication outcome, sets it on the server
+// span and returns the new view. claims are kept only with AuthTokenValid.
+func (st *requestState) setAuthn(event AuthEvent, claims *Claims) *authView {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	h := st.next()
+	valid := event == AuthTokenValid && claims != nil
+	h.event, h.validated, h.claims = event, valid, Claims{}
+	// The server span's update lives in the new view's own storage, so
+	// building it costs no allocation.
+	upd := append(h.upd[:0], AuthEventKey.String(string(event)))
+	if valid {
+		h.claims = *claims
+		upd = st.appendClaimAttrs(upd, &h.claims)
+	}
+	v := st.publish(h)
+	if span := st.serverSpan; span != nil {
+		span.SetAttributes(upd...)
+	}
+	return v
+}
+
+// decide publishes decision d (a deny is sticky: a later allow does not
+// replace it) and returns the attributes of this decision and those of the
+// request's decision after it. Both live in the new view's storage, which
+// is never written again once published, so a span may keep them.
+func (st *requestState) decide(d AuthzDecision, reason, resource string) (this, current []attribute.KeyValue) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	h := st.next()
+	if h.decision != AuthzDeny || d != AuthzAllow {
+		h.decision, h.reason, h.resource = d, reason, resource
+	}
+	upd := append(h.upd[:0],
+		AuthzDecisionKey.String(string(d)),
+		AuthzReasonKey.String(reason),
+		AuthzResourceKey.String(resource),
+		AuthzDecisionKey.String(string(h.decision)),
+		AuthzReasonKey.String(h.reason),
+		AuthzResourceKey.String(h.resource),
+	)
+	st.publish(h)
+	return upd[:3:3], upd[3:6:6]
+}
+
 func stateFrom(ctx context.Context) *requestState {
 	st, _ := ctx.Value(stateKey{}).(*requestState)
 	return st
-}
-
-// Info is what the middleware knows about a request's credential.
-type Info struct {
-	Fingerprint   string        // token.fingerprint, "" without a bearer token
-	Source        string        // token.source
-	Scheme        string        // auth.scheme
-	Event         AuthEvent     // auth.event
-	Decision      AuthzDecision // authz.decision
-	Reason        string        // authz.reason
-	Resource      string        // authz.resource
-	Optional      bool          // auth.optional
-	ClientAddress string        // client.address
-}
-
-// FromContext returns the auth state of the request ctx belongs to. ok is
-// false outside a request served by [NewHandler] / [NewMiddleware].
-func FromContext(ctx context.Context) (info Info, ok bool) {
-	st := stateFrom(ctx)
-	if st == nil {
-		return Info{}, false
-	}
-	v := st.view.Load()
-	return Info{
-		Fingerprint: st.fingerprint, Source: st.source, Scheme: st.scheme,
-		Event: v.event, Decision: v.decision, Reason: v.reason, Resource: v.resource,
-		Optional: st.optional, ClientAddress: st.clientAddr,
-	}, true
-}
-
-// ClaimsFromContext returns the validated claims of the request ctx belongs
-// to. ok is false when the token was not validated (missing, malformed,
-// refused, or no validator and no [RecordAuthn] with [AuthTokenValid]).
-// Scopes is shared with the request state and has no spare capacity, so an
-// append copies it; do not modify its elements.
-func ClaimsFromContext(ctx context.Context) (Claims, bool) {
-	if st := stateFrom(ctx); st != nil {
-		if v := st.view.Load(); v.validated {
-			c := v.claims
-			c.Scopes = slices.Clip(c.Scopes)
-			return c, true
-		}
-	}
-	return Claims{}, false
-}
-
-// Attributes returns the attributes stamped on every span and log record of
-// the request ctx belongs to: token.fingerprint (when there is a bearer
-// token), auth.event, authz.decision and user.id (when validated, unless
-// [WithoutUserID]), as they are now. The slice is shared and has no spare
-// capacity: append to it freely (append copies it), but do not modify its
-// elements. It is nil outside a request.
-func Attributes(ctx context.Context) []attribute.KeyValue {
-	if st := stateFrom(ctx); st != nil {
-		a := st.view.Load().attrs
-		return a[:len(a):len(a)]
-	}
-	return nil
 }
 
 // appendClaimAttrs appends the attributes of validated claims.

@@ -5,7 +5,18 @@ import (
 	"net/netip"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/trace"
 )
+
+// WithTracerProvider sets the TracerProvider of the server and client spans
+// (default: the global one).
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return optionFunc(func(c *config) {
+		if tp != nil {
+			c.otelhttpOpts = append(c.otelhttpOpts, otelhttp.WithTracerProvider(tp))
+		}
+	})
+}
 
 // serverOtelOpts returns the otelhttp options of the server middleware:
 // the trace-context trust rule first, so that a WithPublicEndpointFn of the

@@ -13,54 +13,37 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 )
 
-// Sentinel errors a [Validator] returns (wrapped or not) to say why a token
-// was refused. [context.DeadlineExceeded] and [context.Canceled] (wrapped or
-// not) mean, like [ErrValidatorUnavailable], that no verdict was reached.
-// Any other error means [AuthTokenInvalid].
+// Sentinel errors a [Validator] returns, wrapped or not; any other error is
+// [AuthTokenInvalid]. ErrValidatorUnavailable, like a context error, is no
+// verdict: [AuthTokenUnverified], 503.
 var (
-	// ErrTokenExpired maps to [AuthTokenExpired] (401 invalid_token).
-	ErrTokenExpired = errors.New("otelbearer: token expired")
-	// ErrTokenRevoked maps to [AuthTokenRevoked] (401 invalid_token).
-	ErrTokenRevoked = errors.New("otelbearer: token revoked")
-	// ErrTokenInvalid maps to [AuthTokenInvalid] (401 invalid_token).
-	ErrTokenInvalid = errors.New("otelbearer: token invalid")
-	// ErrValidatorUnavailable says the validator could not decide (JWKS or
-	// revocation list unreachable). It is not a verdict on the token: the
-	// request records [AuthTokenUnverified] and, when enforcing, fails
-	// closed with 503.
+	ErrTokenExpired         = errors.New("otelbearer: token expired") // AuthTokenExpired, 401
+	ErrTokenRevoked         = errors.New("otelbearer: token revoked") // AuthTokenRevoked, 401
+	ErrTokenInvalid         = errors.New("otelbearer: token invalid") // AuthTokenInvalid, 401
 	ErrValidatorUnavailable = errors.New("otelbearer: validator unavailable")
 )
 
-// Claims are the facts a validator established about a token. They reach
-// telemetry and handlers only from a successful validation (or from
-// [RecordAuthn] with [AuthTokenValid]); unvalidated claims are never used.
+// Claims are what a validator established about a token (Audience,
+// ExpiresAt and Extra are not recorded); they reach telemetry and handlers
+// only from a successful validation.
 type Claims struct {
-	Subject   string    // user.id
-	Scopes    []string  // token.scopes
-	TokenID   string    // token.id (JWT jti)
-	ClientID  string    // token.client_id
-	Issuer    string    // token.issuer
-	ExpiresAt time.Time // not recorded as an attribute
+	Subject   string         // user.id
+	Scopes    []string       // token.scopes
+	TokenID   string         // token.id (JWT jti)
+	ClientID  string         // token.client_id
+	Issuer    string         // token.issuer
+	Audience  []string       // JWT aud
+	ExpiresAt time.Time      // JWT exp
+	Extra     map[string]any // every claim of the verified token, as JSON decodes it
 }
 
 // HasScope reports whether c grants scope.
 func (c Claims) HasScope(scope string) bool { return slices.Contains(c.Scopes, scope) }
 
-// Validator checks a bearer token. Validate is called inside the request's
-// server span with the request context, so spans it starts (a JWKS fetch, a
-// revocation lookup) join the trace. It returns the token's claims, or an
-// error: one of the sentinel errors (possibly wrapped) or any other error
-// for an invalid token. The returned Claims (and their Scopes) belong to
-// the middleware afterwards. It must be safe for concurrent use.
-//
-// ctx carries a deadline ([WithValidationTimeout]) and is cancelled when
-// the client goes away; Validate should give up and return ctx.Err() then.
-// The middleware does not wait past the deadline: a Validate still running
-// is abandoned (it runs on its own goroutine, which ends when Validate
-// returns; its result is dropped) and the request answers 503. A timeout, a
-// cancellation and a panic in Validate are recorded as
-// [AuthTokenUnverified], never as a verdict on the token; the panic is
-// recovered and its value is never recorded, as it may hold the token.
+// Validator checks a bearer token and returns its claims or an error (see
+// the sentinels). Validate runs inside the server span; its context ends
+// at the [WithValidationTimeout] deadline. It must be safe for concurrent
+// use; the Claims it returns belong to the middleware.
 type Validator interface {
 	Validate(ctx context.Context, token string) (Claims, error)
 }
@@ -89,9 +72,9 @@ func eventFor(err error) AuthEvent {
 	return AuthTokenInvalid
 }
 
-// DefaultValidationTimeout is how long a request waits for its [Validator]
+// defaultValidationTimeout is how long a request waits for its [Validator]
 // unless [WithValidationTimeout] says otherwise.
-const DefaultValidationTimeout = 5 * time.Second
+const defaultValidationTimeout = 5 * time.Second
 
 // errorTypeKey is the semantic-convention error.type. The server span and
 // the audit record carry it when validation reached no verdict.

@@ -76,7 +76,7 @@ func TestMiddlewareNeverRecordsCredentials(t *testing.T) {
 
 	require.GreaterOrEqual(t, rcv.SpanCount(), len(reqs))
 	require.GreaterOrEqual(t, rcv.LogCount(), len(reqs))
-	require.True(t, rcv.Contains(NewFingerprinter(NewKey(testKey)).Fingerprint(hdr)), "the check must see what was exported")
+	require.True(t, rcv.Contains(newFingerprinter(newKey(testKey)).Fingerprint(hdr)), "the check must see what was exported")
 	for _, secret := range []string{hdr, query, form, basic, dup, bad, tokAlice} {
 		assert.False(t, rcv.Contains(secret), "%s reached the receiver", secret)
 	}

@@ -88,7 +88,10 @@ func TestPipeline(t *testing.T) {
 	})
 	timing["start stack"] = time.Since(t0)
 
-	fp := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(fpKey)))
+	fp, err := otelbearer.NewFingerprinter([]byte(fpKey))
+	if err != nil {
+		t.Fatal(err)
+	}
 	tk := mintAll(t, st)
 
 	// The CLI a responder uses must agree with the middleware.

@@ -90,7 +90,7 @@ func run(ctx context.Context, lis net.Listener, key []byte) error {
 		Handler: otelbearer.NewHandler(mux, "example",
 			otelbearer.WithValidator(jwtvalidator.NewHMAC(key,
 				jwtvalidator.WithIssuer("otelbearer-example"))),
-			otelbearer.WithPublicPaths("/healthz"), // token optional there
+			otelbearer.WithTokenOptionalPaths("/healthz"), // token optional there
 		),
 		ReadHeaderTimeout: 5 * time.Second,
 	}

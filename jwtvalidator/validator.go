@@ -91,6 +91,12 @@ func claimsOf(mc jwt.MapClaims) (otelbearer.Claims, error) {
 	if c.Issuer, err = mc.GetIssuer(); err != nil {
 		return c, err
 	}
+	aud, err := mc.GetAudience()
+	if err != nil {
+		return c, err
+	}
+	c.Audience = []string(aud)
+	c.Extra = map[string]any(mc) // parsed for this token only: verified above
 	if exp, err := mc.GetExpirationTime(); err != nil {
 		return c, err
 	} else if exp != nil {

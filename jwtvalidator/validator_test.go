@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -261,5 +262,31 @@ func TestKeyCopied(t *testing.T) {
 	k[0] ^= 0xff
 	if _, err := v.Validate(t.Context(), sign(t, jwt.SigningMethodHS256, hmacKey, base(time.Hour))); err != nil {
 		t.Fatalf("NewHMAC did not copy its key: %v", err)
+	}
+}
+
+// TestAudienceAndExtra: Audience and Extra come from a verified token
+// only; a token that fails any check returns neither.
+func TestAudienceAndExtra(t *testing.T) {
+	v := jwtvalidator.NewHMAC(hmacKey)
+	claims := with(with(with(base(time.Hour), "aud", []string{"api", "other"}), "roles", []string{"admin"}), "tenant", "t1")
+	got, err := v.Validate(t.Context(), sign(t, jwt.SigningMethodHS256, hmacKey, claims))
+	if err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if !slices.Equal(got.Audience, []string{"api", "other"}) {
+		t.Errorf("Audience = %q", got.Audience)
+	}
+	if got.Extra["tenant"] != "t1" || fmt.Sprint(got.Extra["roles"]) != "[admin]" || got.Extra["sub"] != "alice" {
+		t.Errorf("Extra = %v", got.Extra)
+	}
+	for name, tok := range map[string]string{
+		"wrong key": sign(t, jwt.SigningMethodHS256, []byte("another-signing-key-0123456789ab"), claims),
+		"expired":   sign(t, jwt.SigningMethodHS256, hmacKey, with(claims, "exp", time.Now().Add(-time.Hour).Unix())),
+	} {
+		got, err := v.Validate(t.Context(), tok)
+		if err == nil || got.Extra != nil || got.Audience != nil {
+			t.Errorf("%s: Validate = %+v, %v; want no claims and an error", name, got, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/otel"
 
 	"github.com/otelbearer/otelbearer"
+	"github.com/otelbearer/otelbearer/internal/redact"
 )
 
 // Option configures [NewHandler] and [NewProcessor].
@@ -18,7 +19,7 @@ type optFunc func(config) config
 func (f optFunc) apply(c config) config { return f(c) }
 
 type config struct {
-	redactor *otelbearer.Redactor
+	redactor *redact.Redactor // the engine of the *otelbearer.Redactor
 }
 
 // WithRedactor sets the Redactor whose rules are applied to messages,
@@ -28,7 +29,7 @@ type config struct {
 func WithRedactor(r *otelbearer.Redactor) Option {
 	return optFunc(func(c config) config {
 		if r != nil {
-			c.redactor = r
+			c.redactor = redact.Unwrap(r)
 		}
 		return c
 	})
@@ -37,12 +38,12 @@ func WithRedactor(r *otelbearer.Redactor) Option {
 // defaultRedactor is built once: NewRedactor without options cannot fail,
 // but if it ever does the error goes to otel.Handle and nothing is redacted
 // rather than panicking on the logging path.
-var defaultRedactor = sync.OnceValue(func() *otelbearer.Redactor {
+var defaultRedactor = sync.OnceValue(func() *redact.Redactor {
 	r, err := otelbearer.NewRedactor()
 	if err != nil {
 		otel.Handle(err)
 	}
-	return r
+	return redact.Unwrap(r)
 })
 
 func newConfig(opts []Option) config {

@@ -9,9 +9,6 @@ import (
 
 	"go.uber.org/goleak"
 
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
-	"go.opentelemetry.io/otel/trace"
-
 	"github.com/otelbearer/otelbearer"
 )
 
@@ -44,7 +41,11 @@ var testValidator = otelbearer.ValidatorFunc(func(_ context.Context, tok string)
 
 // fingerprint is the fingerprint of tok under testKey.
 func fingerprint(tok string) string {
-	return otelbearer.NewFingerprinter(otelbearer.NewKey(testKey)).Fingerprint(tok)
+	f, err := otelbearer.NewFingerprinter(testKey)
+	if err != nil {
+		panic(err)
+	}
+	return f.Fingerprint(tok)
 }
 
 // serve runs fn as the handler of one GET request carrying the
@@ -75,9 +76,4 @@ func requestContext(t testing.TB) context.Context {
 		ctx = r.Context()
 	})
 	return ctx
-}
-
-// otelhttpTP makes otelhttp use tp.
-func otelhttpTP(tp trace.TracerProvider) otelhttp.Option {
-	return otelhttp.WithTracerProvider(tp)
 }

@@ -59,7 +59,7 @@ func newPipeline(t *testing.T, bridge bool, sampler sdktrace.Sampler) *pipeline 
 func (p *pipeline) options() []otelbearer.Option {
 	return []otelbearer.Option{
 		otelbearer.WithLoggerProvider(p.lp),
-		otelbearer.WithOtelHTTPOptions(otelhttpTP(p.tp)),
+		otelbearer.WithTracerProvider(p.tp),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelbearer/otelbearer"
+	"github.com/otelbearer/otelbearer/internal/redact"
 )
 
 // Processor is an [sdklog.Processor] decorator that stamps otelbearer's
@@ -57,7 +58,7 @@ import (
 // Logger gave: [NewLoggerProvider] redacts it when the Logger is created.
 type Processor struct {
 	next sdklog.Processor
-	r    *otelbearer.Redactor
+	r    *redact.Redactor
 }
 
 var _ sdklog.Processor = (*Processor)(nil)
@@ -99,7 +100,7 @@ func (p *Processor) redact(ctx context.Context, rec *sdklog.Record) {
 		stamped = stamped[:64] // the present mask has 64 bits; the root stamps at most 4
 	}
 	body := rec.Body()
-	var bodyStats otelbearer.RedactStats
+	var bodyStats redact.Stats
 	if body.Type() != attribute.EMPTY {
 		var kv attribute.KeyValue
 		kv, bodyStats = p.r.KeyValueStats(attribute.KeyValue{Value: body})
@@ -213,7 +214,7 @@ func NewLoggerProvider(next log.LoggerProvider, opts ...Option) log.LoggerProvid
 type scopeProvider struct {
 	embedded.LoggerProvider
 	next log.LoggerProvider
-	r    *otelbearer.Redactor
+	r    *redact.Redactor
 }
 
 // Logger returns next's Logger for the redacted scope.

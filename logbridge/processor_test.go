@@ -20,6 +20,7 @@ import (
 
 	"github.com/otelbearer/otelbearer"
 	"github.com/otelbearer/otelbearer/internal/otlptest"
+	"github.com/otelbearer/otelbearer/internal/redact"
 	"github.com/otelbearer/otelbearer/logbridge"
 )
 
@@ -103,7 +104,7 @@ func TestProcessorStampsIdempotently(t *testing.T) {
 	}
 
 	// A record with its own decision (an authz audit record) keeps it.
-	rec = emit(t, ctx, attribute.StringValue("m"), otelbearer.AuthzDecisionAttr(otelbearer.AuthzDeny))
+	rec = emit(t, ctx, attribute.StringValue("m"), otelbearer.AuthzDecisionKey.String(string(otelbearer.AuthzDeny)))
 	assert.Equal(t, "deny", kvs(rec)["authz.decision"].AsString())
 	assert.Equal(t, len(stamped), rec.AttributesLen())
 }
@@ -252,7 +253,7 @@ func TestProcessorWireSanitizesAndBounds(t *testing.T) {
 						assert.True(t, utf8.ValidString(kv.GetValue().GetStringValue()), kv.GetKey())
 					}
 					if p, ok := recordAttr(r, "url.path"); ok {
-						assert.LessOrEqual(t, len(p.GetStringValue()), otelbearer.DefaultMaxValueBytes)
+						assert.LessOrEqual(t, len(p.GetStringValue()), redact.DefaultMaxValueBytes)
 					}
 					if _, ok := recordAttr(r, string(otelbearer.RedactionSanitizedKey)); ok {
 						marked++
@@ -302,7 +303,7 @@ func TestProcessorRecordBound(t *testing.T) {
 		total += len(kv.Key) + len(kv.Value.String())
 		return true
 	})
-	assert.LessOrEqual(t, total, otelbearer.DefaultMaxRecordBytes)
+	assert.LessOrEqual(t, total, redact.DefaultMaxRecordBytes)
 	m := kvs(rec)
 	for _, kv := range otelbearer.Attributes(ctx) {
 		assert.Equal(t, kv.Value, m[string(kv.Key)], kv.Key)

@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/otelbearer/otelbearer"
+	"github.com/otelbearer/otelbearer/internal/redact"
 )
 
 // headerKeyPrefix makes the Redactor apply its captured-header rules to an
@@ -23,7 +24,7 @@ const headerKeyPrefix = "http.request.header."
 
 // slogRedactor applies a Redactor to slog values. The zero value (nil r)
 // still resolves LogValuers but redacts nothing.
-type slogRedactor struct{ r *otelbearer.Redactor }
+type slogRedactor struct{ r *redact.Redactor }
 
 // attr resolves a and redacts its value.
 func (s slogRedactor) attr(a slog.Attr) slog.Attr {

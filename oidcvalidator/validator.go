@@ -203,12 +203,18 @@ func claimsOf(idt *oidc.IDToken) (otelbearer.Claims, error) {
 	if err := idt.Claims(&x); err != nil {
 		return otelbearer.Claims{}, fmt.Errorf("claims: %w", err)
 	}
+	var extra map[string]any
+	if err := idt.Claims(&extra); err != nil {
+		return otelbearer.Claims{}, fmt.Errorf("claims: %w", err)
+	}
 	c := otelbearer.Claims{
 		Subject:   idt.Subject,
 		TokenID:   x.JTI,
 		ClientID:  x.ClientID,
 		Issuer:    idt.Issuer,
+		Audience:  idt.Audience,
 		ExpiresAt: idt.Expiry,
+		Extra:     extra,
 	}
 	if c.ClientID == "" {
 		c.ClientID = x.AZP

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"sync"
@@ -362,7 +363,8 @@ func TestClaims(t *testing.T) {
 			got, err := v.Validate(t.Context(), sign(t, providerKey, kid, tt.claims))
 			require.NoError(t, err)
 			assert.True(t, got.ExpiresAt.Equal(tt.want.ExpiresAt), "ExpiresAt = %v, want %v", got.ExpiresAt, tt.want.ExpiresAt)
-			got.ExpiresAt, tt.want.ExpiresAt = time.Time{}, time.Time{}
+			assert.Equal(t, tt.claims["sub"], got.Extra["sub"], "Extra holds the verified claims")
+			got.ExpiresAt, tt.want.ExpiresAt, got.Extra = time.Time{}, time.Time{}, nil
 			assert.Equal(t, tt.want, got)
 		})
 	}
@@ -392,4 +394,30 @@ func TestNow(t *testing.T) {
 	require.NoError(t, err)
 	c, err := v.Validate(t.Context(), tok)
 	checkErr(t, tok, c, err, otelbearer.ErrTokenExpired)
+}
+
+// TestAudienceAndExtra: Audience and Extra come from a verified token
+// only; a token that fails any check returns neither.
+func TestAudienceAndExtra(t *testing.T) {
+	p := newProvider(t)
+	v, err := oidcvalidator.New(t.Context(), p.issuer(), oidcvalidator.WithAudience("api"))
+	require.NoError(t, err)
+	claims := jwt.MapClaims{"sub": "alice", "iss": p.issuer(), "aud": []string{"api", "other"},
+		"roles": []string{"admin"}, "tenant": "t1", "exp": time.Now().Add(time.Hour).Unix()}
+	got, err := v.Validate(t.Context(), sign(t, providerKey, kid, claims))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"api", "other"}, got.Audience)
+	assert.Equal(t, "t1", got.Extra["tenant"])
+	assert.Equal(t, []any{"admin"}, got.Extra["roles"])
+
+	wrongAud := maps.Clone(claims)
+	wrongAud["aud"] = "someone-else"
+	expired := maps.Clone(claims)
+	expired["exp"] = time.Now().Add(-time.Hour).Unix()
+	for name, c := range map[string]jwt.MapClaims{"wrong audience": wrongAud, "expired": expired} {
+		got, err := v.Validate(t.Context(), sign(t, providerKey, kid, c))
+		require.Error(t, err, name)
+		assert.Nil(t, got.Extra, name)
+		assert.Nil(t, got.Audience, name)
+	}
 }

@@ -86,7 +86,9 @@ func TestStartExportsRedactedSpansAndLogs(t *testing.T) {
 
 	require.GreaterOrEqual(t, rcv.SpanCount(), 1)
 	require.GreaterOrEqual(t, rcv.LogCount(), 2) // audit + application record
-	fp := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte("setup-test-fingerprint-key"))).Fingerprint(token)
+	f, err := otelbearer.NewFingerprinter([]byte("setup-test-fingerprint-key"))
+	require.NoError(t, err)
+	fp := f.Fingerprint(token)
 
 	var spanHasFP bool
 	for _, req := range rcv.Traces() {

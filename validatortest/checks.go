@@ -165,7 +165,7 @@ func sentinelName(err error) string {
 
 func zeroClaims(c otelbearer.Claims) bool {
 	return c.Subject == "" && c.Scopes == nil && c.TokenID == "" && c.ClientID == "" &&
-		c.Issuer == "" && c.ExpiresAt.IsZero()
+		c.Issuer == "" && c.Audience == nil && c.ExpiresAt.IsZero() && c.Extra == nil
 }
 
 // leaks reports whether text holds tok, or for a JWS its signature.

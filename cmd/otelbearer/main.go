@@ -56,7 +56,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "otelbearer:", err)
 		return 1
 	}
-	key, err := otelbearer.KeyFromEnv()
+	fp, err := otelbearer.NewFingerprinter(nil) // the key of FingerprintKeyEnv
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
@@ -65,11 +65,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "otelbearer: warning: "+otelbearer.FingerprintKeyEnv+
 			" begins or ends with white space; it is used as raw bytes, as the middleware uses it")
 	}
-	if key.IsZero() {
+	if os.Getenv(otelbearer.FingerprintKeyEnv) == "" {
 		fmt.Fprintln(stderr, "otelbearer: warning: "+otelbearer.FingerprintKeyEnv+
 			" is not set; printing the unkeyed SHA-256 fingerprint")
 	}
-	fmt.Fprintln(stdout, otelbearer.NewFingerprinter(key).Fingerprint(tok))
+	fmt.Fprintln(stdout, fp.Fingerprint(tok))
 	return 0
 }
 

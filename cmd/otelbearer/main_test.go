@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/otelbearer/otelbearer"
@@ -17,7 +18,7 @@ const testKey = "cli-test-key-16+bytes"
 
 func TestRun(t *testing.T) {
 	t.Setenv(otelbearer.FingerprintKeyEnv, testKey)
-	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(testKey))).Fingerprint("s3cr3t")
+	want := fingerprint(t, testKey, "s3cr3t")
 	assert.Equal(t, "7b2810d222536bc0f3e30b817d089336", want, "HMAC-SHA256(key, s3cr3t), from openssl")
 	tests := []struct {
 		name, in string
@@ -70,7 +71,7 @@ func TestRunWarnsOnKeySpace(t *testing.T) {
 	var out, errb bytes.Buffer
 	assert.Equal(t, 0, run([]string{"fingerprint"}, strings.NewReader("s3cr3t"), &out, &errb))
 	assert.Contains(t, errb.String(), "white space")
-	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(testKey + "\n"))).Fingerprint("s3cr3t")
+	want := fingerprint(t, testKey+"\n", "s3cr3t")
 	assert.Equal(t, want+"\n", out.String(), "used as raw bytes, as the middleware does")
 	assert.NotContains(t, errb.String(), testKey)
 }
@@ -81,10 +82,19 @@ func TestRunCanonicalJWS(t *testing.T) {
 	t.Setenv(otelbearer.FingerprintKeyEnv, testKey)
 	// {"alg":"HS256"} . {"sub":"alice"} . a 32-byte signature
 	const canonical = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXkk"
-	want := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(testKey))).Fingerprint(canonical)
+	want := fingerprint(t, testKey, canonical)
 	for _, in := range []string{canonical, canonical[:len(canonical)-1] + "l", canonical + "=", "Bearer " + canonical[:len(canonical)-1] + "n="} {
 		var out, errb bytes.Buffer
 		assert.Equal(t, 0, run([]string{"fingerprint"}, strings.NewReader(in), &out, &errb))
 		assert.Equal(t, want+"\n", out.String(), in)
 	}
+}
+
+// fingerprint is the fingerprint of tok under key, as the middleware
+// computes it.
+func fingerprint(t *testing.T, key, tok string) string {
+	t.Helper()
+	f, err := otelbearer.NewFingerprinter([]byte(key))
+	require.NoError(t, err)
+	return f.Fingerprint(tok)
 }

@@ -33,9 +33,11 @@ type request struct {
 // traffic mints tokens and sends the mixed run, printing one line per
 // kind of request.
 func (d *demo) traffic(ctx context.Context) error {
-	d.fp = otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(fingerprintKey)))
-	mint := func(args ...string) (string, error) { return d.st.Mint(ctx, args...) }
 	var err error
+	if d.fp, err = otelbearer.NewFingerprinter([]byte(fingerprintKey)); err != nil {
+		return err
+	}
+	mint := func(args ...string) (string, error) { return d.st.Mint(ctx, args...) }
 	tok := map[string]string{}
 	for name, args := range map[string][]string{
 		"alice":   {"-sub", "alice"},

@@ -118,7 +118,10 @@ func TestServer(t *testing.T) {
 		"noScope":     mustMint(t, "alice", "write", time.Hour, ""),
 		"garbage":     "not.a.jwt",
 	}
-	fp := otelbearer.NewFingerprinter(otelbearer.NewKey([]byte(testFPKey)))
+	fp, err := otelbearer.NewFingerprinter([]byte(testFPKey))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name, path, token string

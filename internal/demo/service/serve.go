@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/contrib/bridges/otelslog"
-	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/otelbearer/otelbearer"
 	"github.com/otelbearer/otelbearer/jwtvalidator"
@@ -57,7 +56,7 @@ func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Wri
 	))
 
 	fpKey := otelbearer.WithFingerprintKey(cfg.fingerprintKey)
-	otelOpts := otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(providers.TracerProvider))
+	otelOpts := otelbearer.WithTracerProvider(providers.TracerProvider)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	a := &app{
 		log:    logger,
@@ -83,7 +82,7 @@ func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Wri
 	)
 	handler := otelbearer.NewHandler(a.routes(), "example",
 		otelbearer.WithValidator(validator),
-		otelbearer.WithPublicPaths("/healthz", "/internal/pricing"),
+		otelbearer.WithTokenOptionalPaths("/healthz", "/internal/pricing"),
 		// The pricing call comes back over loopback and continues the
 		// caller's trace; any other client's trace context starts a new
 		// trace linked to it.

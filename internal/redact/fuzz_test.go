@@ -1,4 +1,4 @@
-package otelbearer
+package redact
 
 import (
 	"encoding/base64"
@@ -7,10 +7,10 @@ import (
 	"unicode/utf8"
 )
 
-// redactFuzzShapes are the shapes a secret S is planted in; each is a
+// fuzzShapes are the shapes a secret S is planted in; each is a
 // promise of the default rules. key is the attribute key it is found
 // under.
-var redactFuzzShapes = []struct{ key, before, after string }{
+var fuzzShapes = []struct{ key, before, after string }{
 	{"http.request.header.authorization", "Bearer ", ""},
 	{"", " Bearer ", " "},
 	{"", " eyJhbGciOiJIUzI1NiJ9.", " "},
@@ -59,7 +59,7 @@ func FuzzRedactString(f *testing.F) {
 		// The secret is drawn from the credential alphabet: a rule cannot
 		// know where a token with a blank or a quote in it ends.
 		secret = strings.Map(func(c rune) rune {
-			if c < 128 && redactAlnum(byte(c)) {
+			if c < 128 && alnum(byte(c)) {
 				return c
 			}
 			return -1
@@ -67,7 +67,7 @@ func FuzzRedactString(f *testing.F) {
 		if len(secret) < 6 {
 			t.Skip()
 		}
-		sh := redactFuzzShapes[int(shape)%len(redactFuzzShapes)]
+		sh := fuzzShapes[int(shape)%len(fuzzShapes)]
 		if pos < 0 {
 			pos = -pos
 		}
@@ -87,7 +87,7 @@ func FuzzRedactString(f *testing.F) {
 			return text[:pos] + sh.before + probe + sh.after + text[pos:], probe
 		}
 		in, probe := plant(secret)
-		twinIn, twinProbe := plant(redactTwin(secret))
+		twinIn, twinProbe := plant(twinSecret(secret))
 		out, _ := r.String(sh.key, in)
 		twinOut, _ := r.String(sh.key, twinIn)
 		if strings.Count(out, probe) > strings.Count(twinOut, probe) && probe != twinProbe {
@@ -108,8 +108,8 @@ func FuzzRedactString(f *testing.F) {
 	})
 }
 
-// redactTwin returns s with every letter rot13 and every digit +5.
-func redactTwin(s string) string {
+// twinSecret returns s with every letter rot13 and every digit +5.
+func twinSecret(s string) string {
 	return strings.Map(func(c rune) rune {
 		switch {
 		case 'a' <= c && c <= 'z':

@@ -1,7 +1,6 @@
-package otelbearer
+package redact
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -16,60 +15,26 @@ import (
 
 const (
 	// DefaultMaxValueBytes is the default bound of one string value or
-	// key, in bytes ([WithMaxValueBytes]).
+	// key, in bytes.
 	DefaultMaxValueBytes = 8 << 10
 	// DefaultMaxRecordBytes is the default bound of all the strings of
-	// one span or log record together, keys included ([WithMaxRecordBytes]):
+	// one span or log record together, keys included:
 	// a default batch of 512 spans stays near 32 MiB.
 	DefaultMaxRecordBytes = 64 << 10
 
-	redactMinBound = 256      // smallest bound an option accepts
-	redactMaxBound = 64 << 20 // largest bound an option accepts
-	// redactWindow is how far past the value bound the rules look before
+	minBound = 256      // smallest bound an option accepts
+	maxBound = 64 << 20 // largest bound an option accepts
+	// lookWindow is how far past the value bound the rules look before
 	// the value is cut: a credential that straddles the cut is still seen
 	// (a URL authority cut off by the window is replaced whole).
-	redactWindow = 1<<10 + 64
-	// redactReserve is kept free in the record bound for the attributes the
+	lookWindow = 1<<10 + 64
+	// reserve is kept free in the record bound for the attributes the
 	// redactor adds (redaction.count, redaction.sanitized).
-	redactReserve = 64
+	reserve = 64
 )
 
-// WithMaxValueBytes bounds every string value and key to n bytes
-// (default [DefaultMaxValueBytes], or the record bound if that is
-// smaller): a longer one is cut at a UTF-8 boundary after redaction and
-// counted in [RedactionSanitizedKey]. The rules look at up to about 1 KiB
-// past the bound, so a value of any length costs at most that much. n
-// must be between 256 bytes and 64 MiB and at most the record bound, else
-// [NewRedactor] fails.
-func WithMaxValueBytes(n int) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.maxValue = checkBound(c, "value", n)
-	})
-}
-
-// WithMaxRecordBytes bounds the strings of one span (name, attributes,
-// events, links, status description) or log record (body and attributes)
-// together, keys included, to n bytes (default [DefaultMaxRecordBytes]).
-// Over it, the longest values are cut to a common length so that the
-// short ones (the package's own attributes among them) stay whole. n must
-// be between 256 bytes and 64 MiB, else [NewRedactor] fails. Resource and
-// scope values are bounded one by one, not by this.
-func WithMaxRecordBytes(n int) RedactOption {
-	return redactOptionFunc(func(c *redactConfig) {
-		c.maxRecord = checkBound(c, "record", n)
-	})
-}
-
-func checkBound(c *redactConfig, what string, n int) int {
-	if n < redactMinBound || n > redactMaxBound {
-		c.errs = append(c.errs, fmt.Errorf("%w: %s bound %d bytes outside [%d, %d]", errRedactConfig, what, n, redactMinBound, redactMaxBound))
-		return 0
-	}
-	return n
-}
-
-// MaxRecordBytes returns the record bound ([WithMaxRecordBytes]); whoever
-// applies the Redactor to a record compares [RedactStats].Bytes with it
+// MaxRecordBytes returns the record bound; whoever
+// applies the Redactor to a record compares [Stats].Bytes with it
 // and calls [Redactor.FitRecord] when over.
 func (r *Redactor) MaxRecordBytes() int {
 	if r == nil {
@@ -81,17 +46,17 @@ func (r *Redactor) MaxRecordBytes() int {
 // value redacts s (class c, found under key), makes it valid UTF-8 when
 // text, and cuts it to the value bound. It returns s itself when nothing
 // changes.
-func (r *Redactor) value(c redactClass, key, s string, text bool) (string, RedactStats) {
+func (r *Redactor) value(c keyClass, key, s string, text bool) (string, Stats) {
 	if len(s) <= r.maxValue {
-		out, ascii, changed := r.redactString(c, key, s)
+		out, ascii, changed := r.stringValue(c, key, s)
 		if !changed && (ascii || !text || utf8.ValidString(s)) {
-			return s, RedactStats{Bytes: len(s)} // the common case
+			return s, Stats{Bytes: len(s)} // the common case
 		}
 		return r.finish(s, out, ascii, changed, false, text)
 	}
-	w := s[:min(len(s), r.maxValue+redactWindow)]
-	out, ascii, changed := r.redactString(c, key, w)
-	if len(w) < len(s) && c != redactFull && c != redactScheme {
+	w := s[:min(len(s), r.maxValue+lookWindow)]
+	out, ascii, changed := r.stringValue(c, key, w)
+	if len(w) < len(s) && c != classFull && c != classScheme {
 		// A URL authority cut off by the window may hold userinfo whose
 		// '@' the rules never saw: fail closed.
 		if i := strings.LastIndex(out, "://"); i >= 0 && !strings.ContainsAny(out[i+3:], "/?#@ \t\r\n\"'<>") {
@@ -103,18 +68,18 @@ func (r *Redactor) value(c redactClass, key, s string, text bool) (string, Redac
 
 // finish makes out (the redacted form of in, or of a window of it when
 // cut) valid UTF-8 when text and cuts it to the value bound.
-func (r *Redactor) finish(in, out string, ascii, redacted, cut, text bool) (string, RedactStats) {
+func (r *Redactor) finish(in, out string, ascii, redacted, cut, text bool) (string, Stats) {
 	sanitized := cut
 	if text && !ascii && !utf8.ValidString(out) {
 		out, sanitized = strings.ToValidUTF8(out, "\uFFFD"), true
 	}
 	if len(out) > r.maxValue {
-		out, sanitized = redactCut(out, r.maxValue, text), true
+		out, sanitized = cutString(out, r.maxValue, text), true
 	}
 	if out == in {
-		return in, RedactStats{Bytes: len(in)}
+		return in, Stats{Bytes: len(in)}
 	}
-	st := RedactStats{Bytes: len(out)}
+	st := Stats{Bytes: len(out)}
 	if redacted {
 		st.Redacted = 1
 	}
@@ -134,13 +99,13 @@ func (r *Redactor) bound(s string, text bool) (string, bool) {
 		s = strings.ToValidUTF8(s, "\uFFFD")
 	}
 	if len(s) > r.maxValue {
-		s = redactCut(s, r.maxValue, text)
+		s = cutString(s, r.maxValue, text)
 	}
 	return s, false
 }
 
-// redactCut cuts s to at most n bytes; text is cut at a rune boundary.
-func redactCut(s string, n int, text bool) string {
+// cutString cuts s to at most n bytes; text is cut at a rune boundary.
+func cutString(s string, n int, text bool) string {
 	if len(s) <= n {
 		return s
 	}
@@ -167,24 +132,24 @@ func (r *Redactor) FitRecord(body attribute.Value, attrs []attribute.KeyValue) (
 	}
 	var lens []int
 	keys := 0
-	lens = redactValueLens(body, lens)
+	lens = valueLens(body, lens)
 	for _, kv := range attrs {
-		keys += len(kv.Key) + redactMapKeyBytes(kv.Value)
-		lens = redactValueLens(kv.Value, lens)
+		keys += len(kv.Key) + mapKeyBytes(kv.Value)
+		lens = valueLens(kv.Value, lens)
 	}
-	c := redactFitCap(lens, r.maxRecord-redactReserve-keys)
-	body, n := redactCutValue(body, c)
+	c := fitCap(lens, r.maxRecord-reserve-keys)
+	body, n := cutValue(body, c)
 	for i := range attrs {
-		v, k := redactCutValue(attrs[i].Value, c)
+		v, k := cutValue(attrs[i].Value, c)
 		attrs[i].Value = v
 		n += k
 	}
 	return body, n
 }
 
-// redactFitCap returns the largest length c such that the strings of
+// fitCap returns the largest length c such that the strings of
 // lens, each cut to c, add up to at most avail. lens is sorted.
-func redactFitCap(lens []int, avail int) int {
+func fitCap(lens []int, avail int) int {
 	avail = max(avail, 0)
 	slices.Sort(lens)
 	for i, l := range lens {
@@ -197,8 +162,8 @@ func redactFitCap(lens []int, avail int) int {
 	return math.MaxInt
 }
 
-// redactValueLens appends the length of every string in v to lens.
-func redactValueLens(v attribute.Value, lens []int) []int {
+// valueLens appends the length of every string in v to lens.
+func valueLens(v attribute.Value, lens []int) []int {
 	switch v.Type() {
 	case attribute.STRING, attribute.BYTESLICE:
 		lens = append(lens, len(v.AsString()))
@@ -208,39 +173,39 @@ func redactValueLens(v attribute.Value, lens []int) []int {
 		}
 	case attribute.SLICE:
 		for _, e := range v.AsSlice() {
-			lens = redactValueLens(e, lens)
+			lens = valueLens(e, lens)
 		}
 	case attribute.MAP:
 		for _, kv := range v.AsMap() {
-			lens = redactValueLens(kv.Value, lens)
+			lens = valueLens(kv.Value, lens)
 		}
 	}
 	return lens
 }
 
-// redactMapKeyBytes is the length of the member keys inside v.
-func redactMapKeyBytes(v attribute.Value) int {
+// mapKeyBytes is the length of the member keys inside v.
+func mapKeyBytes(v attribute.Value) int {
 	n := 0
 	switch v.Type() {
 	case attribute.SLICE:
 		for _, e := range v.AsSlice() {
-			n += redactMapKeyBytes(e)
+			n += mapKeyBytes(e)
 		}
 	case attribute.MAP:
 		for _, kv := range v.AsMap() {
-			n += len(kv.Key) + redactMapKeyBytes(kv.Value)
+			n += len(kv.Key) + mapKeyBytes(kv.Value)
 		}
 	}
 	return n
 }
 
-// redactCutValue cuts every string in v longer than c to c bytes and
+// cutValue cuts every string in v longer than c to c bytes and
 // returns the result and how many it cut.
-func redactCutValue(v attribute.Value, c int) (attribute.Value, int) {
+func cutValue(v attribute.Value, c int) (attribute.Value, int) {
 	switch v.Type() {
 	case attribute.STRING:
 		if s := v.AsString(); len(s) > c {
-			return attribute.StringValue(redactCut(s, c, true)), 1
+			return attribute.StringValue(cutString(s, c, true)), 1
 		}
 	case attribute.BYTESLICE:
 		if s := v.AsString(); len(s) > c {
@@ -250,7 +215,7 @@ func redactCutValue(v attribute.Value, c int) (attribute.Value, int) {
 		ss, n := v.AsStringSlice(), 0
 		for i, s := range ss {
 			if len(s) > c {
-				ss[i], n = redactCut(s, c, true), n+1
+				ss[i], n = cutString(s, c, true), n+1
 			}
 		}
 		if n > 0 {
@@ -260,7 +225,7 @@ func redactCutValue(v attribute.Value, c int) (attribute.Value, int) {
 		vs, n := v.AsSlice(), 0
 		for i, e := range vs {
 			var k int
-			vs[i], k = redactCutValue(e, c)
+			vs[i], k = cutValue(e, c)
 			n += k
 		}
 		if n > 0 {
@@ -270,7 +235,7 @@ func redactCutValue(v attribute.Value, c int) (attribute.Value, int) {
 		m, n := v.AsMap(), 0
 		for i := range m {
 			var k int
-			m[i].Value, k = redactCutValue(m[i].Value, c)
+			m[i].Value, k = cutValue(m[i].Value, c)
 			n += k
 		}
 		if n > 0 {
@@ -280,12 +245,12 @@ func redactCutValue(v attribute.Value, c int) (attribute.Value, int) {
 	return v, 0
 }
 
-// redactCutKeyValues cuts the values of in as redactCutValue does; it
+// cutKeyValues cuts the values of in as cutValue does; it
 // returns in itself when nothing is cut, else a fresh slice.
-func redactCutKeyValues(in []attribute.KeyValue, c int) ([]attribute.KeyValue, int) {
+func cutKeyValues(in []attribute.KeyValue, c int) ([]attribute.KeyValue, int) {
 	out, n := in, 0
 	for i := range in {
-		v, k := redactCutValue(in[i].Value, c)
+		v, k := cutValue(in[i].Value, c)
 		if k == 0 {
 			continue
 		}

@@ -1,25 +1,29 @@
-package otelbearer
+package redact
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/otelbearer/otelbearer/internal/attrkey"
+)
 
 // Credential formats and the byte classes the value rules use.
 
-func redactB64URL(c byte) bool {
+func b64URL(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
 }
-func redactJWTChar(c byte) bool { return redactB64URL(c) || c == '.' || c == '=' }
-func redactAlnum(c byte) bool {
+func jwtChar(c byte) bool { return b64URL(c) || c == '.' || c == '=' }
+func alnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
-func redactUpperDigit(c byte) bool      { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
-func redactAlnumUnderscore(c byte) bool { return redactAlnum(c) || c == '_' }
+func upperDigit(c byte) bool      { return 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' }
+func alnumUnderscore(c byte) bool { return alnum(c) || c == '_' }
 
-// redactFormat handles well-known credential formats (compare dd-trace-go's
+// scanFormat handles well-known credential formats (compare dd-trace-go's
 // default obfuscation and GitHub secret scanning) and PEM private keys. i is
 // a trigger byte inside the format's prefix. Minimum lengths are below the
 // full lengths, so that a value cut by an attribute length limit still
 // loses its secret.
-func redactFormat(sc *redactScanner, s string, i int) int {
+func scanFormat(sc *valueScanner, s string, i int) int {
 	var (
 		st, plen, min int
 		class         func(byte) bool
@@ -29,41 +33,41 @@ func redactFormat(sc *redactScanner, s string, i int) int {
 		if i < 2 || s[i-2] != 'e' || s[i-1] != 'y' {
 			return -1
 		}
-		st, plen, min, class = i-2, 3, 8, redactJWTChar
+		st, plen, min, class = i-2, 3, 8, jwtChar
 	case c == 'A':
 		if i+4 > len(s) {
 			return -1
 		}
 		switch s[i : i+4] {
 		case "AKIA", "ASIA", "AIDA", "AROA", "AGPA", "ANPA": // AWS key ids
-			st, plen, min, class = i, 4, 12, redactUpperDigit
+			st, plen, min, class = i, 4, 12, upperDigit
 		case "AIza": // Google API key
-			st, plen, min, class = i, 4, 20, redactB64URL
+			st, plen, min, class = i, 4, 20, b64URL
 		default:
 			return -1
 		}
 	case c == '_':
 		switch {
 		case i >= 3 && s[i-3] == 'g' && s[i-2] == 'h' && strings.IndexByte("pousr", s[i-1]) >= 0: // GitHub
-			st, plen, min, class = i-3, 4, 20, redactAlnum
+			st, plen, min, class = i-3, 4, 20, alnum
 		case i >= 6 && s[i-6:i] == "github" && strings.HasPrefix(s[i:], "_pat_"):
-			st, plen, min, class = i-6, 11, 20, redactAlnumUnderscore
+			st, plen, min, class = i-6, 11, 20, alnumUnderscore
 		case i >= 2 && (s[i-2:i] == "sk" || s[i-2:i] == "rk") &&
 			(strings.HasPrefix(s[i:], "_live_") || strings.HasPrefix(s[i:], "_test_")): // Stripe
-			st, plen, min, class = i-2, 8, 10, redactAlnum
+			st, plen, min, class = i-2, 8, 10, alnum
 		default:
 			return -1
 		}
 	case c == '-':
 		switch {
 		case strings.HasPrefix(s[i:], "-----BEGIN"):
-			return redactPEM(sc, s, i)
+			return scanPEM(sc, s, i)
 		case i >= 4 && s[i-4:i-1] == "xox" && strings.IndexByte("abprso", s[i-1]) >= 0: // Slack
-			st, plen, min, class = i-4, 5, 10, redactB64URL
+			st, plen, min, class = i-4, 5, 10, b64URL
 		case i >= 5 && s[i-5:i] == "glpat": // GitLab
-			st, plen, min, class = i-5, 6, 20, redactB64URL
-		case i >= 2 && s[i-2:i] == "sk" && (i == 2 || !redactAlnum(s[i-3])): // OpenAI, Anthropic
-			st, plen, min, class = i-2, 3, 20, redactB64URL
+			st, plen, min, class = i-5, 6, 20, b64URL
+		case i >= 2 && s[i-2:i] == "sk" && (i == 2 || !alnum(s[i-3])): // OpenAI, Anthropic
+			st, plen, min, class = i-2, 3, 20, b64URL
 		default:
 			return -1
 		}
@@ -77,13 +81,13 @@ func redactFormat(sc *redactScanner, s string, i int) int {
 	if e-st-plen < min {
 		return -1
 	}
-	sc.add(st, e, redactReplMarker, s)
+	sc.add(st, e, replMarker, s)
 	return e
 }
 
-// redactPEM replaces a PEM private key block, or what is left of one cut
+// scanPEM replaces a PEM private key block, or what is left of one cut
 // short, by Redacted. Certificates and public keys are left alone.
-func redactPEM(sc *redactScanner, s string, i int) int {
+func scanPEM(sc *valueScanner, s string, i int) int {
 	hdr := s[i+len("-----BEGIN"):]
 	hdr = hdr[:min(len(hdr), 64)] // "-----BEGIN ENCRYPTED PRIVATE KEY-----": the header is short
 	he := strings.Index(hdr, "-----")
@@ -100,13 +104,13 @@ func redactPEM(sc *redactScanner, s string, i int) int {
 			e = len(s)
 		}
 	}
-	sc.add(i, e, redactReplMarker, s)
+	sc.add(i, e, replMarker, s)
 	return e
 }
 
-// redactSchemeValue redacts an authorization-like header value, keeping a
+// schemeValue redacts an authorization-like header value, keeping a
 // scheme that is a plain token ("Bearer REDACTED", "Basic REDACTED").
-func redactSchemeValue(s string) string {
+func schemeValue(s string) string {
 	if s == "" {
 		return s
 	}
@@ -115,7 +119,7 @@ func redactSchemeValue(s string) string {
 		return Redacted
 	}
 	for i := 0; i < sp; i++ {
-		if !redactIsParamChar(s[i]) {
+		if !b64URL(s[i]) {
 			return Redacted
 		}
 	}
@@ -125,8 +129,8 @@ func redactSchemeValue(s string) string {
 	return s[:sp] + " " + Redacted
 }
 
-func redactIsHex(s string) bool {
-	if len(s) != redactFingerprintLen {
+func isHex(s string) bool {
+	if len(s) != attrkey.FingerprintHexLen {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
@@ -138,7 +142,7 @@ func redactIsHex(s string) bool {
 	return true
 }
 
-func redactIsEnum(s string) bool {
+func isEnum(s string) bool {
 	if len(s) == 0 || len(s) > 32 {
 		return false
 	}

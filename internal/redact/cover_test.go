@@ -1,4 +1,4 @@
-package otelbearer
+package redact
 
 import (
 	"net/http"
@@ -57,11 +57,11 @@ func TestRedactOwnKeysCoverAttributes(t *testing.T) {
 		AuthOptionalKey, AuthzDecisionKey, AuthzReasonKey, AuthzResourceKey, UserIDKey, TokenIDKey,
 		TokenScopesKey, TokenClientIDKey, TokenIssuerKey, ClientAddressKey, RedactionCountKey, RedactionSanitizedKey,
 	} {
-		_, ok := redactOwnClass(string(k))
+		_, ok := ownClass(string(k))
 		assert.True(t, ok, k)
 	}
 	for _, k := range []string{"auth.password", "authz.x", "token.secret", "auth"} {
-		_, ok := redactOwnClass(k)
+		_, ok := ownClass(k)
 		assert.False(t, ok, k)
 	}
 }

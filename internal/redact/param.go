@@ -1,4 +1,4 @@
-package otelbearer
+package redact
 
 import "strings"
 
@@ -8,7 +8,7 @@ import "strings"
 // and a rule that fires makes the scan jump past what it replaced, so a
 // string costs time linear in its length whatever its bytes.
 
-// redactCredential handles credentials after an HTTP authentication scheme
+// scanCredential handles credentials after an HTTP authentication scheme
 // word in free text (case-insensitive; the scheme is kept). i is a blank
 // after the word.
 //
@@ -17,7 +17,7 @@ import "strings"
 //     word, so prose like "basic authentication failed" stays readable.
 //   - Digest, MAC, AWS4-HMAC-SHA256, Token, HOBA: an auth-param list
 //     (name=value, name="value", ...), replaced as a whole.
-func redactCredential(sc *redactScanner, s string, i int) int {
+func scanCredential(sc *valueScanner, s string, i int) int {
 	if i == 0 {
 		return -1
 	}
@@ -26,76 +26,76 @@ func redactCredential(sc *redactScanner, s string, i int) int {
 	// the one or two schemes to compare.
 	w := s[:i]
 	single, prose := false, false
-	switch redactLower(s[i-1]) {
+	switch toLower(s[i-1]) {
 	case 'r':
-		single = redactEndsFold(w, "bearer")
+		single = endsFold(w, "bearer")
 		if !single {
 			return -1
 		}
 	case 'c':
-		if redactEndsFold(w, "basic") {
+		if endsFold(w, "basic") {
 			single, prose = true, true
-		} else if !redactEndsFold(w, "mac") {
+		} else if !endsFold(w, "mac") {
 			return -1
 		}
 	case 'e':
-		if single, prose = redactEndsFold(w, "negotiate"), true; !single {
+		if single, prose = endsFold(w, "negotiate"), true; !single {
 			return -1
 		}
 	case 'm':
-		if single, prose = redactEndsFold(w, "ntlm"), true; !single {
+		if single, prose = endsFold(w, "ntlm"), true; !single {
 			return -1
 		}
 	case 't':
-		if !redactEndsFold(w, "digest") {
+		if !endsFold(w, "digest") {
 			return -1
 		}
 	case '6':
-		if !redactEndsFold(w, "aws4-hmac-sha256") {
+		if !endsFold(w, "aws4-hmac-sha256") {
 			return -1
 		}
 	case 'n':
-		if !redactEndsFold(w, "token") {
+		if !endsFold(w, "token") {
 			return -1
 		}
 	case 'a':
-		if !redactEndsFold(w, "hoba") {
+		if !endsFold(w, "hoba") {
 			return -1
 		}
 	default:
 		return -1
 	}
 	j := i
-	for j < len(s) && redactIsSpace(s[j]) {
+	for j < len(s) && isSpace(s[j]) {
 		j++
 	}
 	if !single {
-		e := redactParamListEnd(s, j)
+		e := paramListEnd(s, j)
 		if e < 0 {
 			return -1
 		}
-		sc.add(j, e, redactReplMarker, s)
+		sc.add(j, e, replMarker, s)
 		return e
 	}
 	e := j
-	for e < len(s) && !redactIsSpace(s[e]) && !redactCredStop(s[e]) {
+	for e < len(s) && !isSpace(s[e]) && !credStop(s[e]) {
 		e++
 	}
-	if e == j || prose && redactPlainWord(s[j:e]) {
+	if e == j || prose && plainWord(s[j:e]) {
 		return -1
 	}
-	sc.add(j, e, redactReplMarker, s)
+	sc.add(j, e, replMarker, s)
 	return e
 }
 
-// redactParamListEnd returns the end of an auth-param list at s[j:]
+// paramListEnd returns the end of an auth-param list at s[j:]
 // (RFC 9110 §11.2: name=token or name="quoted", comma-separated), or -1
 // when s[j:] does not start with one.
-func redactParamListEnd(s string, j int) int {
+func paramListEnd(s string, j int) int {
 	end := -1
 	for e := j; ; {
 		a := e
-		for e < len(s) && redactIsParamChar(s[e]) {
+		for e < len(s) && b64URL(s[e]) {
 			e++
 		}
 		if e == a || e >= len(s) || s[e] != '=' {
@@ -103,12 +103,12 @@ func redactParamListEnd(s string, j int) int {
 		}
 		e++
 		if e < len(s) && s[e] == '"' {
-			e = redactQuotedEnd(s, e+1, '"')
+			e = quotedEnd(s, e+1, '"')
 			if e < len(s) {
 				e++ // the closing quote
 			}
 		} else {
-			for e < len(s) && !redactIsSpace(s[e]) && s[e] != ',' && s[e] != '"' {
+			for e < len(s) && !isSpace(s[e]) && s[e] != ',' && s[e] != '"' {
 				e++
 			}
 		}
@@ -126,9 +126,9 @@ func redactParamListEnd(s string, j int) int {
 	}
 }
 
-// redactQuotedEnd returns the index of the closing quote q at or after j
+// quotedEnd returns the index of the closing quote q at or after j
 // (a quote after a backslash does not close), or len(s).
-func redactQuotedEnd(s string, j int, q byte) int {
+func quotedEnd(s string, j int, q byte) int {
 	for e := j; e < len(s); e++ {
 		if s[e] == q && (e == j || s[e-1] != '\\') {
 			return e
@@ -137,13 +137,13 @@ func redactQuotedEnd(s string, j int, q byte) int {
 	return len(s)
 }
 
-// redactParam handles name=value (query, form, free text, and %3D in an
+// scanParam handles name=value (query, form, free text, and %3D in an
 // encoded URL) and name: value (free text, JSON, YAML, dumped headers). i
 // is the separator, sepLen its length (3 for %3D). The name may be
 // percent-encoded (access%5Ftoken); one byte before it decides whether
 // the pair sits in a query (?, &, ; or their encodings) or on a line of
 // its own (a dumped header: the value runs to the end of the line).
-func (r *Redactor) redactParam(sc *redactScanner, s string, i, sepLen int, queryStart bool) int {
+func (r *Redactor) scanParam(sc *valueScanner, s string, i, sepLen int, queryStart bool) int {
 	sep := s[i]
 	if sep == ':' && i+1 < len(s) && s[i+1] == '/' { // scheme://
 		return -1
@@ -161,14 +161,14 @@ func (r *Redactor) redactParam(sc *redactScanner, s string, i, sepLen int, query
 	var before byte // the (decoded) byte before the name; 0 at the start
 	for k > 0 {
 		c, w := s[k-1], 1
-		if k >= 3 && s[k-3] == '%' && redactHexDigit(s[k-2]) && redactHexDigit(s[k-1]) {
-			c, w = redactUnhex(s[k-2])<<4|redactUnhex(s[k-1]), 3
+		if k >= 3 && s[k-3] == '%' && hexDigit(s[k-2]) && hexDigit(s[k-1]) {
+			c, w = unhex(s[k-2])<<4|unhex(s[k-1]), 3
 		}
-		if !redactIsParamChar(c) {
+		if !b64URL(c) {
 			before = c
 			break
 		}
-		if n == redactMaxParam {
+		if n == maxParam {
 			return -1 // too long for a parameter name
 		}
 		n++
@@ -177,23 +177,23 @@ func (r *Redactor) redactParam(sc *redactScanner, s string, i, sepLen int, query
 	if n == 0 {
 		return -1
 	}
-	var buf [redactMaxParam]byte // the decoded name
+	var buf [maxParam]byte // the decoded name
 	for p, m := k, 0; p < ke && m < n; m++ {
-		if s[p] == '%' && p+2 < ke && redactHexDigit(s[p+1]) && redactHexDigit(s[p+2]) {
-			buf[m], p = redactUnhex(s[p+1])<<4|redactUnhex(s[p+2]), p+3
+		if s[p] == '%' && p+2 < ke && hexDigit(s[p+1]) && hexDigit(s[p+2]) {
+			buf[m], p = unhex(s[p+1])<<4|unhex(s[p+2]), p+3
 		} else {
 			buf[m], p = s[p], p+1
 		}
 	}
-	flags := r.redactParamFlags(buf[:n])
+	flags := r.paramFlags(buf[:n])
 	if flags == 0 {
 		return -1
 	}
 	query := sep != ':' && (before == '?' || before == '&' || before == ';' || k == 0 && queryStart)
-	if query && flags&redactParamQuery == 0 || !query && flags&redactParamText == 0 {
+	if query && flags&paramQuery == 0 || !query && flags&paramText == 0 {
 		return -1
 	}
-	line := flags&redactParamLine != 0 || sep == ':' && !quoted && (k == 0 || before == '\n' || before == '\r')
+	line := flags&paramLine != 0 || sep == ':' && !quoted && (k == 0 || before == '\n' || before == '\r')
 
 	j := i + sepLen
 	if !query {
@@ -211,38 +211,38 @@ func (r *Redactor) redactParam(sc *redactScanner, s string, i, sepLen int, query
 		closer = s[j]
 		j++
 	}
-	if flags&redactParamAuth != 0 {
+	if flags&paramAuth != 0 {
 		var token68 bool
-		if j, token68 = redactSchemePrefix(s, j); !token68 {
+		if j, token68 = schemePrefix(s, j); !token68 {
 			line = true // Digest username="…", response="…"; MAC id="…"; Token x
 		}
 	}
 	e := j
 	switch {
 	case closer != 0:
-		e = redactQuotedEnd(s, j, closer)
+		e = quotedEnd(s, j, closer)
 	case line:
 		for e < len(s) && s[e] != '\n' && s[e] != '\r' {
 			e++
 		}
 	default:
-		for e < len(s) && !redactIsSpace(s[e]) && !redactValueStop(s, e, query, sepLen == 3) {
+		for e < len(s) && !isSpace(s[e]) && !valueStop(s, e, query, sepLen == 3) {
 			e++
 		}
 	}
 	if e == j {
 		return -1
 	}
-	sc.add(j, e, redactReplMarker, s)
+	sc.add(j, e, replMarker, s)
 	return e
 }
 
-// redactSchemePrefix skips a scheme word and its blanks at s[j:] (the
+// schemePrefix skips a scheme word and its blanks at s[j:] (the
 // scheme is kept). token68 reports whether what follows is a single word:
 // Bearer, Basic, Negotiate, NTLM, or no scheme at all.
-func redactSchemePrefix(s string, j int) (int, bool) {
+func schemePrefix(s string, j int) (int, bool) {
 	w := j
-	for w < len(s) && w-j <= 32 && (redactAlnum(s[w]) || s[w] == '-') {
+	for w < len(s) && w-j <= 32 && (alnum(s[w]) || s[w] == '-') {
 		w++
 	}
 	if w == j || w == len(s) || s[w] != ' ' && s[w] != '\t' {
@@ -260,7 +260,7 @@ func redactSchemePrefix(s string, j int) (int, bool) {
 	return w, false
 }
 
-func redactValueStop(s string, e int, query, encoded bool) bool {
+func valueStop(s string, e int, query, encoded bool) bool {
 	switch s[e] {
 	case '&', '#', '"', '\'', '<', '>', ';':
 		return true
@@ -272,14 +272,14 @@ func redactValueStop(s string, e int, query, encoded bool) bool {
 	return false
 }
 
-// redactUserinfo handles scheme://user:password@host. i is the '@'. The
+// scanUserinfo handles scheme://user:password@host. i is the '@'. The
 // look back stops at a byte userinfo cannot hold, '@' included, so no byte
 // is looked at for two '@' and userinfo of any length is caught.
-func redactUserinfo(sc *redactScanner, s string, i int) int {
+func scanUserinfo(sc *valueScanner, s string, i int) int {
 	a := i
 	for a > 0 {
 		c := s[a-1]
-		if c == '/' || c == '?' || c == '#' || c == '@' || redactIsSpace(c) || c == '"' || c == '\'' || c == '<' || c == '>' {
+		if c == '/' || c == '?' || c == '#' || c == '@' || isSpace(c) || c == '"' || c == '\'' || c == '<' || c == '>' {
 			break
 		}
 		a--
@@ -287,15 +287,15 @@ func redactUserinfo(sc *redactScanner, s string, i int) int {
 	if a < 3 || s[a-3:a] != "://" || a == i {
 		return -1
 	}
-	sc.add(a, i, redactReplUserinfo, s)
+	sc.add(a, i, replUserinfo, s)
 	return i + 1
 }
 
-func redactHexDigit(c byte) bool {
+func hexDigit(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func redactUnhex(c byte) byte {
+func unhex(c byte) byte {
 	switch {
 	case c <= '9':
 		return c - '0'
@@ -305,12 +305,12 @@ func redactUnhex(c byte) byte {
 	return c - 'A' + 10
 }
 
-// redactEndsFold reports whether w ends with suffix, ignoring case.
-func redactEndsFold(w, suffix string) bool {
+// endsFold reports whether w ends with suffix, ignoring case.
+func endsFold(w, suffix string) bool {
 	return len(w) >= len(suffix) && strings.EqualFold(w[len(w)-len(suffix):], suffix)
 }
 
-func redactCredStop(c byte) bool {
+func credStop(c byte) bool {
 	switch c {
 	case '"', '\'', ',', ';', ')', ']', '}', '<', '>', '\\':
 		return true
@@ -318,17 +318,13 @@ func redactCredStop(c byte) bool {
 	return false
 }
 
-// redactPlainWord reports whether w is a lowercase word (no digit, capital
+// plainWord reports whether w is a lowercase word (no digit, capital
 // or symbol): prose, not a base64 credential.
-func redactPlainWord(w string) bool {
+func plainWord(w string) bool {
 	for i := 0; i < len(w); i++ {
 		if w[i] < 'a' || w[i] > 'z' {
 			return false
 		}
 	}
 	return true
-}
-
-func redactIsParamChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
 }

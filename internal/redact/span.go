@@ -1,4 +1,4 @@
-package otelbearer
+package redact
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
-// NewRedactingSpanProcessor returns a span processor that hands next a
+// NewSpanProcessor returns a span processor that hands next a
 // redacted copy of every ended span: name, attributes, status description,
 // events (names and attributes, including the exception event the SDK
 // records when a span ends during a panic), links' attributes, resource and
@@ -24,7 +24,7 @@ import (
 //	sdktrace.WithSpanProcessor(otelbearer.NewRedactingSpanProcessor(sdktrace.NewBatchSpanProcessor(exp), r))
 //
 // A nil r redacts nothing.
-func NewRedactingSpanProcessor(next sdktrace.SpanProcessor, r *Redactor) sdktrace.SpanProcessor {
+func NewSpanProcessor(next sdktrace.SpanProcessor, r *Redactor) sdktrace.SpanProcessor {
 	return &redactingProcessor{next: next, r: r}
 }
 
@@ -45,11 +45,11 @@ func (p *redactingProcessor) Shutdown(ctx context.Context) error { return p.next
 
 func (p *redactingProcessor) ForceFlush(ctx context.Context) error { return p.next.ForceFlush(ctx) }
 
-// NewRedactingExporter returns a span exporter that hands next redacted
+// NewExporter returns a span exporter that hands next redacted
 // copies of the spans it exports, with the same coverage as
-// [NewRedactingSpanProcessor]. The input slice is never modified; when no
+// [NewSpanProcessor]. The input slice is never modified; when no
 // span changes it is passed on as it is. A nil r redacts nothing.
-func NewRedactingExporter(next sdktrace.SpanExporter, r *Redactor) sdktrace.SpanExporter {
+func NewExporter(next sdktrace.SpanExporter, r *Redactor) sdktrace.SpanExporter {
 	return &redactingExporter{next: next, r: r}
 }
 
@@ -121,14 +121,14 @@ func (r *Redactor) spanCopy(s sdktrace.ReadOnlySpan) (sdktrace.ReadOnlySpan, boo
 	if r == nil || s == nil {
 		return s, false
 	}
-	var st RedactStats
-	name, ns := r.value(redactPlain, "", s.Name(), true)
+	var st Stats
+	name, ns := r.value(classPlain, "", s.Name(), true)
 	st.add(ns)
 	attrs, as := r.keyValues(s.Attributes())
 	st.add(as)
 	status := s.Status()
 	if status.Description != "" {
-		d, ds := r.value(redactPlain, "", status.Description, true)
+		d, ds := r.value(classPlain, "", status.Description, true)
 		st.add(ds)
 		status.Description = d
 	}
@@ -163,41 +163,41 @@ func (r *Redactor) spanCopy(s sdktrace.ReadOnlySpan) (sdktrace.ReadOnlySpan, boo
 func (r *Redactor) fitSpan(name, desc *string, attrs *[]attribute.KeyValue, events *[]sdktrace.Event, links *[]sdktrace.Link, total int) int {
 	lens := []int{len(*name), len(*desc)}
 	for _, kv := range *attrs {
-		lens = redactValueLens(kv.Value, lens)
+		lens = valueLens(kv.Value, lens)
 	}
 	for _, ev := range *events {
 		lens = append(lens, len(ev.Name))
 		for _, kv := range ev.Attributes {
-			lens = redactValueLens(kv.Value, lens)
+			lens = valueLens(kv.Value, lens)
 		}
 	}
 	for _, l := range *links {
 		for _, kv := range l.Attributes {
-			lens = redactValueLens(kv.Value, lens)
+			lens = valueLens(kv.Value, lens)
 		}
 	}
 	values := 0
 	for _, l := range lens {
 		values += l
 	}
-	c := redactFitCap(lens, r.maxRecord-redactReserve-(total-values))
+	c := fitCap(lens, r.maxRecord-reserve-(total-values))
 	n := 0
 	for _, p := range []*string{name, desc} {
 		if len(*p) > c {
-			*p, n = redactCut(*p, c, true), n+1
+			*p, n = cutString(*p, c, true), n+1
 		}
 	}
 	var k int
-	*attrs, k = redactCutKeyValues(*attrs, c)
+	*attrs, k = cutKeyValues(*attrs, c)
 	n += k
 	evs := *events
 	for i := range evs {
 		ev := evs[i]
 		cut := 0
 		if len(ev.Name) > c {
-			ev.Name, cut = redactCut(ev.Name, c, true), 1
+			ev.Name, cut = cutString(ev.Name, c, true), 1
 		}
-		ev.Attributes, k = redactCutKeyValues(ev.Attributes, c)
+		ev.Attributes, k = cutKeyValues(ev.Attributes, c)
 		if cut += k; cut > 0 {
 			if &evs[0] == &(*events)[0] {
 				evs = slices.Clone(evs) // the snapshot's slice is not ours
@@ -210,7 +210,7 @@ func (r *Redactor) fitSpan(name, desc *string, attrs *[]attribute.KeyValue, even
 	ls := *links
 	for i := range ls {
 		l := ls[i]
-		if l.Attributes, k = redactCutKeyValues(l.Attributes, c); k > 0 {
+		if l.Attributes, k = cutKeyValues(l.Attributes, c); k > 0 {
 			if &ls[0] == &(*links)[0] {
 				ls = slices.Clone(ls)
 			}
@@ -224,8 +224,8 @@ func (r *Redactor) fitSpan(name, desc *string, attrs *[]attribute.KeyValue, even
 
 // scope bounds the scope's name and version and redacts its attributes in place (scope
 // is a copy); ok reports whether anything changed.
-func (r *Redactor) scope(scope *instrumentation.Scope) (RedactStats, bool) {
-	var st RedactStats
+func (r *Redactor) scope(scope *instrumentation.Scope) (Stats, bool) {
+	var st Stats
 	// Name and version come from code, not requests: bounded, not
 	// redacted. The last pair found clean is remembered.
 	if c := r.scopeOK.Load(); c == nil || c[0] != scope.Name || c[1] != scope.Version {
@@ -267,19 +267,19 @@ func (r *Redactor) scopeChanges(set *attribute.Set) bool {
 // addCounts sets redaction.count (with the summary on) and
 // redaction.sanitized on a changed span's attributes, adding to values
 // already there. orig is the span's own slice, which must not be written.
-func (r *Redactor) addCounts(attrs, orig []attribute.KeyValue, st RedactStats) []attribute.KeyValue {
+func (r *Redactor) addCounts(attrs, orig []attribute.KeyValue, st Stats) []attribute.KeyValue {
 	if r.summary && st.Redacted > 0 {
-		attrs = redactAddCount(attrs, orig, RedactionCountKey, st.Redacted)
+		attrs = addCount(attrs, orig, countKey, st.Redacted)
 	}
 	if st.Sanitized > 0 {
-		attrs = redactAddCount(attrs, orig, RedactionSanitizedKey, st.Sanitized)
+		attrs = addCount(attrs, orig, sanitizedKey, st.Sanitized)
 	}
 	return attrs
 }
 
-// redactAddCount adds n to the INT64 attribute key, or appends it. orig is
+// addCount adds n to the INT64 attribute key, or appends it. orig is
 // the span's own slice, which must not be written.
-func redactAddCount(attrs, orig []attribute.KeyValue, key attribute.Key, n int) []attribute.KeyValue {
+func addCount(attrs, orig []attribute.KeyValue, key attribute.Key, n int) []attribute.KeyValue {
 	for i, kv := range attrs {
 		if kv.Key == key && kv.Value.Type() == attribute.INT64 {
 			if len(attrs) > 0 && len(orig) > 0 && &attrs[0] == &orig[0] {
@@ -294,13 +294,13 @@ func redactAddCount(attrs, orig []attribute.KeyValue, key attribute.Key, n int) 
 	return append(out, key.Int(n))
 }
 
-func (r *Redactor) events(in []sdktrace.Event) ([]sdktrace.Event, RedactStats) {
+func (r *Redactor) events(in []sdktrace.Event) ([]sdktrace.Event, Stats) {
 	out := in
-	var st RedactStats
+	var st Stats
 	copied := false
 	for i := range in {
 		ev := in[i]
-		name, ns := r.value(redactPlain, "", ev.Name, true)
+		name, ns := r.value(classPlain, "", ev.Name, true)
 		attrs, as := r.keyValues(ev.Attributes)
 		st.add(ns)
 		st.add(as)
@@ -316,9 +316,9 @@ func (r *Redactor) events(in []sdktrace.Event) ([]sdktrace.Event, RedactStats) {
 	return out, st
 }
 
-func (r *Redactor) links(in []sdktrace.Link) ([]sdktrace.Link, RedactStats) {
+func (r *Redactor) links(in []sdktrace.Link) ([]sdktrace.Link, Stats) {
 	out := in
-	var st RedactStats
+	var st Stats
 	copied := false
 	for i := range in {
 		attrs, as := r.keyValues(in[i].Attributes)
@@ -336,11 +336,11 @@ func (r *Redactor) links(in []sdktrace.Link) ([]sdktrace.Link, RedactStats) {
 	return out, st
 }
 
-// redactResourceCache remembers the last resource seen and its redacted
+// resourceCache remembers the last resource seen and its redacted
 // form: a TracerProvider has one resource, so spans pay a pointer compare.
-type redactResourceCache struct {
+type resourceCache struct {
 	in, out *resource.Resource
-	st      RedactStats
+	st      Stats
 }
 
 // Resource returns res with its attributes redacted and bounded value by
@@ -356,9 +356,9 @@ func (r *Redactor) Resource(res *resource.Resource) *resource.Resource {
 	return out
 }
 
-func (r *Redactor) resource(res *resource.Resource) (*resource.Resource, RedactStats) {
+func (r *Redactor) resource(res *resource.Resource) (*resource.Resource, Stats) {
 	if res == nil || res.Len() == 0 {
-		return res, RedactStats{}
+		return res, Stats{}
 	}
 	if c := r.resCache.Load(); c != nil && c.in == res {
 		return c.out, c.st
@@ -369,6 +369,6 @@ func (r *Redactor) resource(res *resource.Resource) (*resource.Resource, RedactS
 		out = resource.NewWithAttributes(res.SchemaURL(), kvs...)
 	}
 	st.Bytes = 0
-	r.resCache.Store(&redactResourceCache{in: res, out: out, st: st})
+	r.resCache.Store(&resourceCache{in: res, out: out, st: st})
 	return out, st
 }

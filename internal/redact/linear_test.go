@@ -1,6 +1,6 @@
 //go:build linux
 
-package otelbearer
+package redact
 
 import (
 	"math"
@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// redactHostile are byte patterns that used to make a rule look far back
+// hostileShapes are byte patterns that used to make a rule look far back
 // or far ahead at every trigger. Each is repeated to the wanted size.
-var redactHostile = []struct{ name, unit string }{
+var hostileShapes = []struct{ name, unit string }{
 	{"at", "@"},
 	{"percent", "%"},
 	{"equals", "="},
@@ -39,13 +39,13 @@ var redactHostile = []struct{ name, unit string }{
 	{"mix", "@%=:Bearer eyJ-----BEGINa@b:%3D\"'[Digest x=,"},
 }
 
-func redactHostileInput(unit string, size int) string {
+func hostileInput(unit string, size int) string {
 	return strings.Repeat(unit, size/len(unit)+1)[:size]
 }
 
-// redactWide has bounds above the hostile inputs: the scan itself sees
+// wideInput has bounds above the hostile inputs: the scan itself sees
 // every byte (a default Redactor looks at only about 9 KiB of a value).
-func redactWide(t testing.TB) *Redactor {
+func wideInput(t testing.TB) *Redactor {
 	return newTestRedactor(t, WithMaxValueBytes(4<<20), WithMaxRecordBytes(4<<20))
 }
 
@@ -64,11 +64,11 @@ func TestRedactLinearTime(t *testing.T) {
 		t.Skip("timing test")
 	}
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
-	r := redactWide(t)
-	plain := redactHostileInput("abcdefgh/", 2<<20)
-	for _, h := range redactHostile {
+	r := wideInput(t)
+	plain := hostileInput("abcdefgh/", 2<<20)
+	for _, h := range hostileShapes {
 		t.Run(h.name, func(t *testing.T) {
-			inputs := []string{redactHostileInput(h.unit, 512<<10), redactHostileInput(h.unit, 2<<20), plain}
+			inputs := []string{hostileInput(h.unit, 512<<10), hostileInput(h.unit, 2<<20), plain}
 			best := []time.Duration{math.MaxInt64, math.MaxInt64, math.MaxInt64}
 			runtime.LockOSThread()
 			defer runtime.UnlockOSThread()
@@ -109,9 +109,9 @@ func BenchmarkRedactHostile1MiB(b *testing.B) {
 	for _, cfg := range []struct {
 		name string
 		r    *Redactor
-	}{{"wide", redactWide(b)}, {"default", newTestRedactor(b)}} {
-		for _, h := range append(redactHostile, struct{ name, unit string }{"plain", "abcdefgh/"}) {
-			s := redactHostileInput(h.unit, 1<<20)
+	}{{"wide", wideInput(b)}, {"default", newTestRedactor(b)}} {
+		for _, h := range append(hostileShapes, struct{ name, unit string }{"plain", "abcdefgh/"}) {
+			s := hostileInput(h.unit, 1<<20)
 			b.Run(cfg.name+"/"+h.name, func(b *testing.B) {
 				b.SetBytes(int64(len(s)))
 				for b.Loop() {

@@ -1,12 +1,12 @@
-package otelbearer
+package redact
 
 import (
 	"go.opentelemetry.io/otel/attribute"
 )
 
-// RedactStats counts what a [Redactor] did to a value, a span or a log
+// Stats counts what a [Redactor] did to a value, a span or a log
 // record.
-type RedactStats struct {
+type Stats struct {
 	// Redacted counts the string values a redaction rule changed
 	// (reported as redaction.count).
 	Redacted int
@@ -17,13 +17,13 @@ type RedactStats struct {
 	Bytes int
 }
 
-func (s *RedactStats) add(o RedactStats) {
+func (s *Stats) add(o Stats) {
 	s.Redacted += o.Redacted
 	s.Sanitized += o.Sanitized
 	s.Bytes += o.Bytes
 }
 
-func (s RedactStats) changed() bool { return s.Redacted+s.Sanitized > 0 }
+func (s Stats) changed() bool { return s.Redacted+s.Sanitized > 0 }
 
 // String redacts one string value found under key (the attribute or field
 // name; "" for a span name or other unkeyed text), replaces invalid UTF-8
@@ -54,9 +54,9 @@ func (r *Redactor) KeyValue(kv attribute.KeyValue) (attribute.KeyValue, bool) {
 // the Redactor to a record (logbridge) reports them and checks Bytes
 // against [Redactor.MaxRecordBytes]. It allocates only when the attribute
 // changes (and for the copy a STRINGSLICE, SLICE or MAP value makes).
-func (r *Redactor) KeyValueStats(kv attribute.KeyValue) (attribute.KeyValue, RedactStats) {
+func (r *Redactor) KeyValueStats(kv attribute.KeyValue) (attribute.KeyValue, Stats) {
 	if r == nil {
-		return kv, RedactStats{}
+		return kv, Stats{}
 	}
 	return r.keyValue(&kv)
 }
@@ -73,7 +73,7 @@ func (r *Redactor) KeyValues(in []attribute.KeyValue) (out []attribute.KeyValue,
 	return out, st.Redacted + st.Sanitized
 }
 
-func (r *Redactor) keyValues(in []attribute.KeyValue) (out []attribute.KeyValue, st RedactStats) {
+func (r *Redactor) keyValues(in []attribute.KeyValue) (out []attribute.KeyValue, st Stats) {
 	out = in
 	copied := false
 	var kv attribute.KeyValue
@@ -93,7 +93,7 @@ func (r *Redactor) keyValues(in []attribute.KeyValue) (out []attribute.KeyValue,
 }
 
 // keyValue redacts *kv; it returns *kv itself when nothing changes.
-func (r *Redactor) keyValue(kv *attribute.KeyValue) (attribute.KeyValue, RedactStats) {
+func (r *Redactor) keyValue(kv *attribute.KeyValue) (attribute.KeyValue, Stats) {
 	var out attribute.KeyValue
 	st := r.keyValueTo(kv, &out)
 	if !st.changed() {
@@ -104,11 +104,11 @@ func (r *Redactor) keyValue(kv *attribute.KeyValue) (attribute.KeyValue, RedactS
 
 // keyValueTo redacts *kv into *out; *out is written only when something
 // changes (the stats say so), so the common case copies nothing.
-func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) RedactStats {
+func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) Stats {
 	key := string(kv.Key)
-	var st RedactStats
+	var st Stats
 	nkey, ok := key, true
-	if len(key) > r.maxValue || !redactASCII(key) {
+	if len(key) > r.maxValue || !isASCII(key) {
 		nkey, ok = r.bound(key, true)
 	}
 	if !ok {
@@ -139,8 +139,8 @@ func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) R
 }
 
 // attrValue redacts a non-STRING value found under key (class c).
-func (r *Redactor) attrValue(c redactClass, key string, v attribute.Value) (attribute.Value, RedactStats, bool) {
-	var st RedactStats
+func (r *Redactor) attrValue(c keyClass, key string, v attribute.Value) (attribute.Value, Stats, bool) {
+	var st Stats
 	switch v.Type() {
 	case attribute.STRING:
 		out, s := r.value(c, key, v.AsString(), true)
@@ -195,9 +195,9 @@ func (r *Redactor) attrValue(c redactClass, key string, v attribute.Value) (attr
 	return v, st, false
 }
 
-// redactASCII reports whether s is ASCII: for the short keys of the
+// isASCII reports whether s is ASCII: for the short keys of the
 // clean path, cheaper than a call to utf8.ValidString.
-func redactASCII(s string) bool {
+func isASCII(s string) bool {
 	for len(s) >= 8 {
 		// One 8-byte load: the compiler merges the byte loads.
 		v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |

@@ -1,4 +1,4 @@
-package otelbearer
+package redact
 
 import (
 	"context"
