@@ -94,5 +94,6 @@ func decide(ctx context.Context, d AuthzDecision, reason, resource string) {
 	}
 	span.AddEvent("authz.decision", trace.WithAttributes(event...))
 	span.SetAttributes(current...)
+	st.countAuthz(ctx, d, reason)
 	st.emitAuthz(ctx, d, reason, resource)
 }
