@@ -59,6 +59,8 @@ type Config struct {
 	Example ExampleConfig
 	// ReadyTimeout bounds each process's readiness wait (default 60s).
 	ReadyTimeout time.Duration
+	// Detect is the detection setup (VictoriaMetrics, vmalert).
+	Detect DetectConfig
 }
 
 // CollectorConfig are the Collector knobs a run changes.
@@ -95,6 +97,8 @@ type Stack struct {
 	Ports Ports
 
 	VictoriaLogs, Jaeger, Collector, Example *Proc
+	// Detect is the running detection part (see detect.go).
+	Detect *Detection
 
 	collectorStarts int
 	// ExportFiles lists the Collector's file-export paths, one per start.
@@ -116,10 +120,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	err := s.startVictoriaLogs(ctx)
 	if err == nil {
+		err = s.startDetection(ctx)
+	}
+	if err == nil {
 		err = s.startJaeger(ctx)
 	}
 	if err == nil {
 		err = s.StartCollector(ctx, cfg.Collector)
+	}
+	if err == nil {
+		err = s.startVMAlert(ctx)
 	}
 	if err == nil {
 		err = s.StartExample(ctx, cfg.Example)
@@ -190,6 +200,7 @@ func (s *Stack) StartCollector(ctx context.Context, cc CollectorConfig) error {
 			"COLLECTOR_METRICS_PORT=" + strconv.Itoa(p.CollectorMetrics),
 			"JAEGER_OTLP_ENDPOINT=" + addr(p.JaegerOTLPGRPC),
 			"VICTORIALOGS_OTLP_LOGS_URL=" + s.VictoriaLogsURL() + "/insert/opentelemetry/v1/logs",
+			"VICTORIAMETRICS_OTLP_METRICS_URL=" + s.VictoriaMetricsURL() + "/opentelemetry/v1/metrics",
 			"TAIL_SAMPLE_PERCENT=" + strconv.Itoa(cc.SamplePercent),
 			"TAIL_DECISION_WAIT=" + cc.DecisionWait.String(),
 			"COLLECTOR_FILE_EXPORT_PATH=" + cc.ExportFile,
@@ -269,6 +280,7 @@ func (s *Stack) Stop() error {
 			}
 		}
 	}
+	errs = append(errs, s.stopDetection())
 	return errors.Join(errs...)
 }
 
