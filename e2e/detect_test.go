@@ -1,10 +1,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -65,12 +69,13 @@ type detectScenario struct {
 	victim  string            // stolen token, replayed from stolenIPs
 	mallory string            // BOLA actor's token
 	revoked string
+	expired string
 	guesses []string
 	flood   string // the one bad token of the 401 flood
 }
 
 func (sc detectScenario) secrets() []string {
-	out := []string{sc.victim, sc.mallory, sc.revoked, sc.flood}
+	out := []string{sc.victim, sc.mallory, sc.revoked, sc.expired, sc.flood}
 	for _, tok := range sc.users {
 		out = append(out, tok)
 	}
@@ -83,6 +88,7 @@ var (
 	guessIP   = "127.0.2.20"
 	revokedIP = "127.0.2.30"
 	bolaIP    = "127.0.2.40"
+	expiredIP = "127.0.2.50"
 )
 
 // TestDetection plays benign traffic, checks that nothing fires, then plays
@@ -139,6 +145,7 @@ func TestDetection(t *testing.T) {
 	sc.victim = mint("-sub", "grace", "-scope", "read")
 	sc.mallory = mint("-sub", "mallory", "-scope", "read")
 	sc.revoked = mint("-sub", "heidi", "-scope", "read", "-jti", "revoked-d")
+	sc.expired = mint("-sub", "ivan", "-scope", "read", "-ttl", "-1m")
 	sc.flood = "flood-" + randHex(16)
 	for i := range 12 {
 		sc.guesses = append(sc.guesses, fmt.Sprintf("guess%02d-%s", i, randHex(16)))
@@ -228,6 +235,10 @@ func TestDetection(t *testing.T) {
 		}
 		attack++
 	}
+	if s := detectReq(t, base, expiredIP, "/api/data/ivan-1", "Bearer "+sc.expired, nil); s != 401 {
+		t.Errorf("expired: status %d", s) // in the report; no alert of its own
+	}
+	attack++
 	t.Logf("attack traffic: %d requests", attack)
 
 	want := []string{
@@ -330,6 +341,107 @@ func metricsRule(t *testing.T, st *stack.Stack, attackStart time.Time) {
 	}
 }
 
-// investigateE2E is filled in below.
+// investigateE2E runs "otelbearer investigate" over the audit log of
+// TestDetection and checks every table, the pivot on a token given on
+// standard input, and that no token is printed.
 func investigateE2E(t *testing.T, st *stack.Stack, root, fpKey string, fp *otelbearer.Fingerprinter, sc detectScenario) {
+	cli := filepath.Join(t.TempDir(), "otelbearer")
+	if out, err := exec.Command("go", "build", "-C", root, "-o", cli, "./cmd/otelbearer").CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/otelbearer: %v\n%s", err, out)
+	}
+	investigate := func(stdin string, args ...string) []byte {
+		t.Helper()
+		cmd := exec.Command(cli, append([]string{"investigate", "-logs", st.VictoriaLogsURL(), "-since", "15m"}, args...)...)
+		cmd.Env = append(os.Environ(), "OTELBEARER_FINGERPRINT_KEY="+fpKey)
+		cmd.Stdin = strings.NewReader(stdin)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("otelbearer investigate %v: %v: %s", args, err, stderr.String())
+		}
+		checkNoLeak(t, "investigate "+strings.Join(args, " "), append(out, stderr.Bytes()...), sc.secrets())
+		return out
+	}
+	var rep struct {
+		Reused []struct {
+			Fingerprint string
+			Addresses   []string
+			Subjects    []string
+		} `json:"reused_tokens"`
+		Failing []struct {
+			Address  string
+			Failures int
+		} `json:"addresses_by_failures"`
+		Guessers []struct {
+			Address      string
+			Fingerprints int `json:"distinct_fingerprints"`
+		} `json:"guessers"`
+		BOLA []struct {
+			Subject   string
+			Resources []string
+		} `json:"bola_actors"`
+		Revoked []struct {
+			Fingerprint, Event string
+			Uses               int
+			Addresses          []string
+		} `json:"revoked_or_expired_in_use"`
+		Fingerprint string
+		Requests    []struct {
+			Event                     string `json:"event_name"`
+			Address, Subject, Outcome string
+		} `json:"token_requests"`
+	}
+	out := investigate("Bearer "+sc.victim+"\n", "-json", "-token")
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("investigate -json: %v\n%s", err, out)
+	}
+	victimFP := fp.Fingerprint(sc.victim)
+	if len(rep.Reused) != 1 || rep.Reused[0].Fingerprint != victimFP ||
+		fmt.Sprint(rep.Reused[0].Addresses) != fmt.Sprint(stolenIPs) || fmt.Sprint(rep.Reused[0].Subjects) != "[grace]" {
+		t.Errorf("reused tokens: %+v, want %s from %v as grace", rep.Reused, victimFP, stolenIPs)
+	}
+	if len(rep.Failing) < 3 || rep.Failing[0].Address != floodIP || rep.Failing[0].Failures != 30 ||
+		rep.Failing[1].Address != guessIP || rep.Failing[1].Failures != 12 {
+		t.Errorf("addresses by failures: %+v, want %s (30) then %s (12)", rep.Failing, floodIP, guessIP)
+	}
+	if len(rep.Guessers) != 1 || rep.Guessers[0].Address != guessIP || rep.Guessers[0].Fingerprints != len(sc.guesses) {
+		t.Errorf("guessers: %+v, want %s with %d", rep.Guessers, guessIP, len(sc.guesses))
+	}
+	if len(rep.BOLA) != 1 || rep.BOLA[0].Subject != "mallory" || len(rep.BOLA[0].Resources) != 8 {
+		t.Errorf("BOLA actors: %+v, want mallory with 8 resources", rep.BOLA)
+	}
+	dead := map[string]string{}
+	for _, d := range rep.Revoked {
+		dead[d.Event] = fmt.Sprintf("%s %d %v", d.Fingerprint, d.Uses, d.Addresses)
+	}
+	if want := fmt.Sprintf("%s 2 [%s]", fp.Fingerprint(sc.revoked), revokedIP); dead["token_revoked"] != want {
+		t.Errorf("revoked in use: %q, want %q", dead["token_revoked"], want)
+	}
+	if want := fmt.Sprintf("%s 1 [%s]", fp.Fingerprint(sc.expired), expiredIP); dead["token_expired"] != want {
+		t.Errorf("expired in use: %q, want %q", dead["token_expired"], want)
+	}
+	if rep.Fingerprint != victimFP {
+		t.Errorf("pivot fingerprint %s, want %s", rep.Fingerprint, victimFP)
+	}
+	seen := map[string]bool{}
+	for _, r := range rep.Requests {
+		if r.Event == "otelbearer.authn" {
+			seen[r.Address] = true
+			if r.Outcome != "token_valid" || r.Subject != "grace" {
+				t.Errorf("token request %+v: want token_valid as grace", r)
+			}
+		}
+	}
+	if len(seen) != len(stolenIPs) {
+		t.Errorf("token requests from %v, want %v", seen, stolenIPs)
+	}
+
+	text := string(investigate("", "-fingerprint", victimFP))
+	for _, s := range []string{"== Tokens used from several addresses", victimFP, floodIP, guessIP, "mallory", "token_revoked", "token_expired", stolenIPs[3]} {
+		if !strings.Contains(text, s) {
+			t.Errorf("text report lacks %q:\n%s", s, text)
+		}
+	}
+	t.Logf("investigate report:\n%s", text)
 }
