@@ -72,7 +72,8 @@ func parseInvestigate(args []string, stderr io.Writer) (*investigateOpts, error)
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (the token is read from standard input with -token)", fs.Arg(0))
+		// Not echoed: it may be a token pasted in the wrong place.
+		return nil, fmt.Errorf("%d unexpected arguments (not shown); a token is read from standard input with -token", fs.NArg())
 	}
 	if o.logs == "" {
 		return nil, errors.New("-logs URL is required (VictoriaLogs, e.g. http://127.0.0.1:9428)")
