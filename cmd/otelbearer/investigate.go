@@ -123,16 +123,14 @@ func runInvestigate(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 			fmt.Fprintln(stderr, "otelbearer investigate:", err)
 			return 1
 		}
-		key, err := otelbearer.KeyFromEnv()
-		if err != nil {
+		if o.fingerprint, err = fingerprintFromEnv(tok); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
-		if key.IsZero() {
+		if os.Getenv(otelbearer.FingerprintKeyEnv) == "" {
 			fmt.Fprintln(stderr, "otelbearer investigate: warning: "+otelbearer.FingerprintKeyEnv+
 				" is not set; using the unkeyed fingerprint, which matches only services without a key")
 		}
-		o.fingerprint = otelbearer.NewFingerprinter(key).Fingerprint(tok)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -153,6 +151,16 @@ func runInvestigate(args []string, stdin io.Reader, stdout, stderr io.Writer) in
 		return 1
 	}
 	return 0
+}
+
+// fingerprintFromEnv fingerprints tok as the middleware does, with the key
+// of FingerprintKeyEnv.
+func fingerprintFromEnv(tok string) (string, error) {
+	key, err := otelbearer.KeyFromEnv()
+	if err != nil {
+		return "", err
+	}
+	return otelbearer.NewFingerprinter(key).Fingerprint(tok), nil
 }
 
 // logsClient runs LogsQL queries over one time range.
