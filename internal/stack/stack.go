@@ -235,6 +235,7 @@ func (s *Stack) StartExample(ctx context.Context, ec ExampleConfig) error {
 		"OTEL_EXPORTER_OTLP_INSECURE=true",
 		"OTEL_BSP_SCHEDULE_DELAY=200",
 		"OTEL_BLRP_SCHEDULE_DELAY=200",
+		"OTEL_METRIC_EXPORT_INTERVAL=1000", // auth metrics reach VictoriaMetrics within a second
 		"OTEL_TRACES_SAMPLER=always_on",
 		"EXAMPLE_REVOKED_JTIS="+strings.Join(ec.RevokedJTIs, ","),
 	)
