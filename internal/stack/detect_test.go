@@ -47,7 +47,7 @@ func TestRulesDryRun(t *testing.T) {
 		from, to string // a change that breaks one expression
 	}{
 		{logs, []string{"-rule.defaultRuleType", "vlogs"}, "| filter addresses", "| filterx addresses"},
-		{metrics, nil, "increase(", "increase(("},
+		{metrics, nil, "increase_pure(", "increase_pure(("},
 	} {
 		out, err := dryRun(c.file, c.extra...)
 		require.NoError(t, err, "%s:\n%s", c.file, out)
