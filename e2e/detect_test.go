@@ -334,9 +334,16 @@ func metricsRule(t *testing.T, st *stack.Stack, attackStart time.Time) {
 		}
 		return "AuthnFailureRateHigh not received"
 	})
-	for _, l := range []string{"client_address", "token_fingerprint", "user_id", "authz_resource"} {
+	raw, err = stack.MetricsQL(ctx, st.VictoriaMetricsURL(), `{__name__=~"otelbearer_auth.*"}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), `"auth_event":"token_invalid"`) || !strings.Contains(string(raw), `"authz_reason":"not_owner"`) {
+		t.Errorf("auth metrics lack the expected series: %.500s", raw)
+	}
+	for _, l := range []string{"client_address", "token_fingerprint", "user_id", "authz_resource", "mallory", "127.0.2."} {
 		if strings.Contains(string(raw), l) {
-			t.Errorf("metrics carry %s", l)
+			t.Errorf("auth metrics carry %s (high cardinality, an identifier)", l)
 		}
 	}
 }
