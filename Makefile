@@ -16,14 +16,16 @@ BENCHSTAT    := $(CACHE)/bin/benchstat-$(call lintver,golang.org/x/perf)/benchst
 MODULES      := .
 FUZZTIME     ?= 10s
 # package:target pairs run by `make fuzz`.
-FUZZ_TARGETS := .:FuzzParseAuthorization .:FuzzRedactString .:FuzzHandler
+FUZZ_TARGETS := .:FuzzParseAuthorization .:FuzzRedactString .:FuzzHandler \
+                ./logbridge:FuzzCompositeJSON ./logbridge:FuzzCamelFields
 
-.PHONY: test lint unit fuzz e2e demo bench tools help
+.PHONY: test lint unit fuzz e2e demo bench tools help stress
 
 help:
 	@echo "make test   all checks: lint, unit tests (-race), fuzz ($(FUZZTIME) each), end-to-end suite"
 	@echo "make demo   build and start Jaeger, the Collector, VictoriaLogs and the example; send traffic"
 	@echo "make bench  benchmarks compared with benchstat"
+	@echo "make stress long reliability runs: load, slow receiver, Collector killed under traffic"
 
 test: lint unit fuzz e2e
 
@@ -68,6 +70,14 @@ e2e: tools
 demo: tools
 	@$(GO) build -o "$(CACHE)/bin/otelbearer-demo" ./internal/demo
 	@exec "$(CACHE)/bin/otelbearer-demo" $(DEMO_FLAGS)
+
+# Long log-pipeline runs: 10,000 mixed requests at concurrency 64, and a
+# receiver answering in 200 ms at this machine's highest rate (a few minutes).
+# Long reliability runs (minutes): load and slow-receiver runs of the audit
+# pipeline, then the real Collector SIGKILLed under traffic.
+stress: tools
+	OTELBEARER_STRESS=1 $(GO) test -count=1 -v -timeout 30m -run '^TestStress' ./setup/
+	OTELBEARER_E2E=1 OTELBEARER_STRESS=1 $(GO) test -count=1 -v -timeout 10m -run '^TestFaultInjection$$' ./e2e/
 
 bench: $(BENCHSTAT)
 	$(GO) test -run '^$$' -bench '^BenchmarkHandler$$|^BenchmarkHandlerAudit$$|^BenchmarkSpanProcessor$$' -count 10 . | tee /tmp/otelbearer-bench.txt

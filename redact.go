@@ -1,6 +1,7 @@
 package otelbearer
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -15,6 +16,15 @@ import (
 // ("https://REDACTED:REDACTED@host/p?access_token=REDACTED"). A second pass
 // over a redacted value leaves it unchanged.
 const Redacted = "REDACTED"
+
+// RedactionSanitizedKey counts the string values and keys of a span or log
+// record that the redactor had to change to export them at all: invalid
+// UTF-8 replaced by U+FFFD (OTLP strings must be UTF-8: one invalid byte
+// makes the exporter drop the whole batch), or cut to the value bound
+// ([WithMaxValueBytes]) or the record bound ([WithMaxRecordBytes]). It is
+// set, whatever [WithRedactionSummary] says, on every span and record that
+// needed it, and never carries the values.
+const RedactionSanitizedKey = attribute.Key("redaction.sanitized")
 
 // errRedactConfig is wrapped by every configuration error of [NewRedactor].
 var errRedactConfig = errors.New("otelbearer: invalid redaction config")
@@ -35,6 +45,7 @@ type redactConfig struct {
 	allow                 []string
 	allowMode             bool
 	summary               bool
+	maxValue, maxRecord   int
 	errs                  []error
 }
 
@@ -130,11 +141,14 @@ type Redactor struct {
 	allow        map[string]struct{} // lowercase header names
 	allowMode    bool
 	summary      bool
-	params       map[string]uint8 // lowercase param name -> redactParam* flags
+	params       map[string]uint8 // operator's param names, lowercase without '_' '-' -> flags
 	patterns     []*regexp.Regexp
 	prefixes     []string // literal prefixes of patterns, "" = always run
+	maxValue     int      // bound of one string value or key, in bytes
+	maxRecord    int      // bound of the string bytes of one span or record
 
 	resCache atomic.Pointer[redactResourceCache] // see (*Redactor).resource
+	scopeOK  atomic.Pointer[[2]string]           // a scope name and version found clean
 }
 
 // Summary reports whether [WithRedactionSummary] is on: whoever applies
@@ -155,13 +169,20 @@ func NewRedactor(opts ...RedactOption) (*Redactor, error) {
 	r := &Redactor{
 		allowMode: c.allowMode,
 		summary:   c.summary,
-		params:    make(map[string]uint8, len(redactDefaultParams)+len(c.params)),
+		maxRecord: cmp.Or(c.maxRecord, DefaultMaxRecordBytes),
 	}
-	for name, f := range redactDefaultParams {
-		r.params[name] = f
+	r.maxValue = cmp.Or(c.maxValue, min(DefaultMaxValueBytes, r.maxRecord))
+	if r.maxValue > r.maxRecord {
+		c.errs = append(c.errs, fmt.Errorf("%w: value bound %d bytes above the record bound %d", errRedactConfig, r.maxValue, r.maxRecord))
 	}
 	for _, p := range c.params {
-		r.params[strings.ToLower(p)] |= redactParamQuery | redactParamText
+		var buf [redactMaxParam]byte
+		if n := redactSquash(&buf, p); n > 0 {
+			if r.params == nil {
+				r.params = make(map[string]uint8, len(c.params))
+			}
+			r.params[string(buf[:n])] = redactParamQuery | redactParamText
+		}
 	}
 	if len(c.keys) > 0 {
 		r.extraKeys = make(map[string]struct{}, len(c.keys))
@@ -195,125 +216,4 @@ func NewRedactor(opts ...RedactOption) (*Redactor, error) {
 		return nil, err
 	}
 	return r, nil
-}
-
-// String redacts one string value found under key (the attribute or field
-// name; "" for a span name or other unkeyed text). It returns the value to
-// export and whether it differs from value. It never fails and never
-// panics; the result is stable under a second call.
-func (r *Redactor) String(key, value string) (string, bool) {
-	if r == nil {
-		return value, false
-	}
-	out := r.redactString(r.classify(key), key, value)
-	return out, out != value
-}
-
-// KeyValue redacts one attribute. STRING, STRINGSLICE and BYTESLICE values
-// are redacted element by element; SLICE and MAP values recursively (a MAP
-// member's own key selects its key rules). Other types pass unchanged. The
-// bool reports whether the result differs; the input is never modified.
-func (r *Redactor) KeyValue(kv attribute.KeyValue) (attribute.KeyValue, bool) {
-	if r == nil {
-		return kv, false
-	}
-	out, n := r.keyValue(kv)
-	return out, n > 0
-}
-
-// KeyValues redacts a list of attributes and returns the list to export and
-// the number of values replaced. When nothing changes it returns in itself,
-// without allocating; otherwise a fresh slice. in is never modified (SDK
-// snapshots share their slices).
-func (r *Redactor) KeyValues(in []attribute.KeyValue) (out []attribute.KeyValue, n int) {
-	if r == nil {
-		return in, 0
-	}
-	out = in
-	for i := range in {
-		if !r.mayChange(&in[i]) {
-			continue
-		}
-		kv, c := r.keyValue(in[i])
-		if c == 0 {
-			continue
-		}
-		if n == 0 {
-			out = make([]attribute.KeyValue, len(in))
-			copy(out, in)
-		}
-		out[i] = kv
-		n += c
-	}
-	return out, n
-}
-
-// mayChange is the fast path of KeyValues: false when kv certainly stays
-// as it is. It decides STRING values fully and never copies kv.
-func (r *Redactor) mayChange(kv *attribute.KeyValue) bool {
-	t := kv.Value.Type()
-	if t == attribute.STRING {
-		key := string(kv.Key)
-		s := kv.Value.AsString()
-		return r.redactString(r.classify(key), key, s) != s
-	}
-	return t == attribute.STRINGSLICE || t == attribute.BYTESLICE || t == attribute.SLICE || t == attribute.MAP
-}
-
-func (r *Redactor) keyValue(kv attribute.KeyValue) (attribute.KeyValue, int) {
-	key := string(kv.Key)
-	switch kv.Value.Type() {
-	case attribute.STRING:
-		s := kv.Value.AsString()
-		if out := r.redactString(r.classify(key), key, s); out != s {
-			return attribute.String(key, out), 1
-		}
-	case attribute.BYTESLICE:
-		// AsString returns a BYTESLICE's bytes without copying them
-		// (pinned by TestRedactByteSliceAsString).
-		s := kv.Value.AsString()
-		if out := r.redactString(r.classify(key), key, s); out != s {
-			return attribute.ByteSlice(key, []byte(out)), 1
-		}
-	case attribute.STRINGSLICE:
-		c := r.classify(key)
-		ss := kv.Value.AsStringSlice() // a copy: ours to change
-		n := 0
-		for i, s := range ss {
-			if out := r.redactString(c, key, s); out != s {
-				ss[i] = out
-				n++
-			}
-		}
-		if n > 0 {
-			return attribute.StringSlice(key, ss), n
-		}
-	case attribute.SLICE:
-		vs := kv.Value.AsSlice() // a copy
-		n := 0
-		for i, v := range vs {
-			out, c := r.keyValue(attribute.KeyValue{Key: kv.Key, Value: v})
-			if c > 0 {
-				vs[i] = out.Value
-				n += c
-			}
-		}
-		if n > 0 {
-			return attribute.Slice(key, vs...), n
-		}
-	case attribute.MAP:
-		m := kv.Value.AsMap() // a copy
-		n := 0
-		for i, member := range m {
-			out, c := r.keyValue(member)
-			if c > 0 {
-				m[i] = out
-				n += c
-			}
-		}
-		if n > 0 {
-			return attribute.Map(key, m...), n
-		}
-	}
-	return kv, 0
 }

@@ -77,7 +77,7 @@ func redactFormat(sc *redactScanner, s string, i int) int {
 	if e-st-plen < min {
 		return -1
 	}
-	sc.add(st, e, Redacted, s)
+	sc.add(st, e, redactReplMarker, s)
 	return e
 }
 
@@ -85,6 +85,7 @@ func redactFormat(sc *redactScanner, s string, i int) int {
 // short, by Redacted. Certificates and public keys are left alone.
 func redactPEM(sc *redactScanner, s string, i int) int {
 	hdr := s[i+len("-----BEGIN"):]
+	hdr = hdr[:min(len(hdr), 64)] // "-----BEGIN ENCRYPTED PRIVATE KEY-----": the header is short
 	he := strings.Index(hdr, "-----")
 	if he < 0 || !strings.Contains(hdr[:he], "PRIVATE KEY") {
 		return -1
@@ -99,24 +100,8 @@ func redactPEM(sc *redactScanner, s string, i int) int {
 			e = len(s)
 		}
 	}
-	sc.add(i, e, Redacted, s)
+	sc.add(i, e, redactReplMarker, s)
 	return e
-}
-
-// redactSchemePrefix returns the index after "Bearer " or "Basic " (any
-// case, any blanks) at s[j:], or j.
-func redactSchemePrefix(s string, j int) int {
-	w := j
-	for w < len(s) && w-j < 7 && redactIsLetter(s[w]) {
-		w++
-	}
-	if w == len(s) || !redactIsSpace(s[w]) || !(strings.EqualFold(s[j:w], "bearer") || strings.EqualFold(s[j:w], "basic")) {
-		return j
-	}
-	for w < len(s) && redactIsSpace(s[w]) {
-		w++
-	}
-	return w
 }
 
 // redactSchemeValue redacts an authorization-like header value, keeping a

@@ -12,127 +12,152 @@ const (
 	redactScheme                     // authorization-like: keep the scheme, redact the credential
 	redactOwnHex                     // our fingerprint: lowercase hex of FingerprintHexLen, else Redacted
 	redactOwnEnum                    // our enum: short lowercase identifier, else Redacted
-	redactOwnText                    // our free-text attribute: value rules only, never key rules
+	redactOwnText                    // our free-text attribute: value rules only, never default key rules
 )
 
-const (
-	redactReqHeader  = "http.request.header."
-	redactRespHeader = "http.response.header."
-)
+// Key prefixes whose last part is a header or metadata name: the header
+// rules apply to that name.
+var redactHeaderPrefixes = [...]string{
+	"http.request.header.", "http.response.header.",
+	"rpc.grpc.request.metadata.", "rpc.grpc.response.metadata.",
+	"rpc.request.metadata.", "rpc.response.metadata.",
+}
+
+// redactOwnClass returns the class of the package's own attribute keys
+// (attributes.go). Only these exact keys are exempt from the default key
+// rules; a key that merely starts like one (auth.password, authz.api_key)
+// is not. A switch, not a map: it is on the hot path of every key.
+func redactOwnClass(key string) (redactClass, bool) {
+	switch key {
+	case "token.fingerprint", "token.outgoing.fingerprint":
+		return redactOwnHex, true
+	case "auth.scheme", "auth.event", "authz.decision", "token.source", "auth.optional":
+		return redactOwnEnum, true
+	case "authz.reason", "authz.resource", "token.id", "token.scopes", "token.client_id",
+		"token.issuer", "user.id", "client.address", "redaction.count", "redaction.sanitized":
+		return redactOwnText, true
+	}
+	return redactPlain, false
+}
 
 // classify maps an attribute key to its redaction class. It is on the hot
 // path of every string attribute and must not allocate.
 func (r *Redactor) classify(key string) redactClass {
-	// Our own keys first: a generic rule (*token*, *auth*) never masks them.
-	switch key {
-	case "token.fingerprint", "token.outgoing.fingerprint":
-		return redactOwnHex
-	case "auth.scheme", "auth.event", "authz.decision", "token.source":
-		return redactOwnEnum
-	case "token.id", "token.scopes", "token.client_id", "token.issuer",
-		"user.id", "redaction.count", "client.address":
-		return redactOwnText
-	case "url.query":
-		return redactQuery
-	case "":
+	if key == "" {
 		return redactPlain
-	}
-	if strings.HasPrefix(key, "auth.") || strings.HasPrefix(key, "authz.") {
-		return redactOwnText
-	}
-	if strings.HasPrefix(key, redactReqHeader) {
-		return r.classifyHeader(key[len(redactReqHeader):])
-	}
-	if strings.HasPrefix(key, redactRespHeader) {
-		return r.classifyHeader(key[len(redactRespHeader):])
 	}
 	seg := key
 	if i := strings.LastIndexByte(key, '.'); i >= 0 {
 		seg = key[i+1:]
 	}
-	if c := redactSegment(seg); c != redactPlain {
+	// An operator's rule comes first: it applies to our own keys too.
+	if r.extraKeys != nil && r.operatorKey(key, seg) {
+		return redactFull
+	}
+	if c, ok := redactOwnClass(key); ok {
 		return c
 	}
-	if r.extraKeys != nil {
-		var buf [64]byte
-		if n, ok := redactNormalize(&buf, key); ok {
-			if _, hit := r.extraKeys[string(buf[:n])]; hit {
-				return redactFull
-			}
-		}
-		if n, ok := redactNormalize(&buf, seg); ok {
-			if _, hit := r.extraKeys[string(buf[:n])]; hit {
-				return redactFull
+	if key == "url.query" {
+		return redactQuery
+	}
+	if key[0] == 'h' || key[0] == 'r' {
+		for _, p := range redactHeaderPrefixes {
+			if len(key) > len(p) && strings.HasPrefix(key, p) {
+				return r.classifyHeader(key[len(p):])
 			}
 		}
 	}
-	return redactPlain
+	return redactNameClass(seg)
 }
 
-// redactSegment applies the default sensitive names to the last segment of
-// a key (compare Sentry's and Elastic APM's default deny lists).
-func redactSegment(seg string) redactClass {
-	if len(seg) < 3 || len(seg) > 24 || !redactSegmentStart[len(seg)][redactLower(seg[0])] {
-		return redactPlain
-	}
-	var buf [24]byte
-	for i := 0; i < len(seg); i++ {
-		c := seg[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		} else if c == '-' {
-			c = '_'
+// operatorKey reports whether WithSensitiveKeys names key or its last
+// segment seg.
+func (r *Redactor) operatorKey(key, seg string) bool {
+	var buf [64]byte
+	if n, ok := redactNormalize(&buf, key); ok {
+		if _, hit := r.extraKeys[string(buf[:n])]; hit {
+			return true
 		}
-		buf[i] = c
 	}
-	for _, w := range redactSegmentsByLen[len(seg)] {
-		if w.name == string(buf[:len(seg)]) {
+	if n, ok := redactNormalize(&buf, seg); ok {
+		if _, hit := r.extraKeys[string(buf[:n])]; hit {
+			return true
+		}
+	}
+	return false
+}
+
+// redactWord is a default sensitive name, lowercase with '_' and '-'
+// removed, matched at the end of a name: "password" catches password,
+// db_password, dbPassword and DB-PASSWORD (compare Sentry's and Elastic
+// APM's default deny lists).
+type redactWord struct {
+	word  string
+	class redactClass
+}
+
+var redactWords = []redactWord{
+	{"authorization", redactScheme},
+	{"password", redactFull}, {"passwd", redactFull}, {"pwd", redactFull}, {"passphrase", redactFull},
+	{"secret", redactFull}, {"token", redactFull}, {"apikey", redactFull}, {"privatekey", redactFull},
+	{"secretkey", redactFull}, {"accesskey", redactFull}, {"subscriptionkey", redactFull},
+	{"functionskey", redactFull}, {"credential", redactFull}, {"credentials", redactFull},
+	{"cookie", redactFull}, {"cookies", redactFull}, {"sessionid", redactFull}, {"jwt", redactFull},
+	{"clientassertion", redactFull}, {"signature", redactFull},
+}
+
+// redactWordsByEnd indexes redactWords by a hash of their last two bytes:
+// most names are rejected by one table lookup.
+var redactWordsByEnd = func() (t [512][]redactWord) {
+	for _, w := range redactWords {
+		h := redactEndHash(w.word[len(w.word)-1], w.word[len(w.word)-2])
+		t[h] = append(t[h], w)
+	}
+	return t
+}()
+
+func redactEndHash(last, prev byte) int { return (int(last)*7 + int(prev)) & 511 }
+
+// redactNameClass applies the default sensitive names to a key segment,
+// query parameter or member name. It does not allocate.
+func redactNameClass[T string | []byte](name T) redactClass {
+	e := len(name)
+	for e > 0 && (name[e-1] == '_' || name[e-1] == '-') {
+		e--
+	}
+	p := e - 1
+	for p > 0 && (name[p-1] == '_' || name[p-1] == '-') {
+		p--
+	}
+	if p <= 0 {
+		return redactPlain // shorter than any word
+	}
+	for _, w := range redactWordsByEnd[redactEndHash(redactLower(name[e-1]), redactLower(name[p-1]))] {
+		if redactHasSuffixFold(name[:e], w.word) {
 			return w.class
 		}
 	}
 	return redactPlain
 }
 
-// redactSegments are the default sensitive key segments, lowercase with
-// '-' folded to '_' (compare Sentry's and Elastic APM's default lists).
-var redactSegments = map[string]redactClass{
-	"authorization": redactScheme, "proxy_authorization": redactScheme,
-	"password": redactFull, "passwd": redactFull, "pwd": redactFull, "secret": redactFull,
-	"client_secret": redactFull, "api_key": redactFull, "apikey": redactFull,
-	"access_token": redactFull, "refresh_token": redactFull, "id_token": redactFull,
-	"auth_token": redactFull, "bearer_token": redactFull, "token": redactFull,
-	"private_key": redactFull, "privatekey": redactFull, "credentials": redactFull,
-	"credential": redactFull, "cookie": redactFull, "cookies": redactFull,
-	"set_cookie": redactFull, "session_id": redactFull, "sessionid": redactFull,
-	"csrf_token": redactFull, "xsrf_token": redactFull, "x_api_key": redactFull,
-	"x_auth_token": redactFull, "x_csrf_token": redactFull, "x_amz_security_token": redactFull,
-	"client_assertion": redactFull, "jwt": redactFull,
+// redactHasSuffixFold reports whether name, lowercased and with '_' and '-'
+// removed, ends with word.
+func redactHasSuffixFold[T string | []byte](name T, word string) bool {
+	i := len(name)
+	for j := len(word) - 1; j >= 0; j-- {
+		for i > 0 && (name[i-1] == '_' || name[i-1] == '-') {
+			i--
+		}
+		if i == 0 || redactLower(name[i-1]) != word[j] {
+			return false
+		}
+		i--
+	}
+	return true
 }
 
-// redactSegmentStart[len][first byte] is true when a sensitive segment of
-// that length starts with that byte: a cheap reject before the lookup.
-var redactSegmentStart = func() (t [25][256]bool) {
-	for w := range redactSegments {
-		t[len(w)][w[0]] = true
-	}
-	return t
-}()
-
-type redactNamedClass struct {
-	name  string
-	class redactClass
-}
-
-// redactSegmentsByLen holds redactSegments by length: the few candidates
-// of one length compare faster than a map lookup hashes.
-var redactSegmentsByLen = func() (t [25][]redactNamedClass) {
-	for w, c := range redactSegments {
-		t[len(w)] = append(t[len(w)], redactNamedClass{w, c})
-	}
-	return t
-}()
-
-// classifyHeader applies the header rules to a captured header's name.
+// classifyHeader applies the header rules to a captured header's (or gRPC
+// metadata's) name.
 func (r *Redactor) classifyHeader(name string) redactClass {
 	var buf [64]byte
 	n, ok := redactNormalizeHeader(&buf, name)
@@ -155,6 +180,9 @@ func (r *Redactor) classifyHeader(name string) redactClass {
 			return redactFull
 		}
 	}
+	if strings.HasSuffix(h, "key") {
+		return redactFull // x-api-key, ocp-apim-subscription-key, x-functions-key
+	}
 	if r.extraHeaders != nil {
 		if _, ok := r.extraHeaders[string(buf[:n])]; ok {
 			return redactFull
@@ -164,12 +192,12 @@ func (r *Redactor) classifyHeader(name string) redactClass {
 }
 
 // redactHeaderWords mark a header name as sensitive when it contains one of
-// them (x-api-key, x-auth-token, x-csrf-token, x-amz-security-token, cookie,
-// set-cookie, x-goog-api-key, ...).
+// them (x-auth-token, x-csrf-token, x-amz-security-token, private-token,
+// x-vault-token, cookie, set-cookie, ...).
 var redactHeaderWords = []string{
 	"cookie", "token", "secret", "passw", "pwd", "api-key", "apikey", "api_key",
 	"auth", "session", "csrf", "xsrf", "credential", "signature", "private",
-	"access-key", "secret-key",
+	"access-key", "secret-key", "subscription-key", "functions-key",
 }
 
 // redactNormalize lowercases s into buf and maps '-' to '_' (key form).

@@ -2,6 +2,7 @@ package otelbearer
 
 import (
 	"context"
+	"slices"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/instrumentation"
@@ -120,42 +121,132 @@ func (r *Redactor) spanCopy(s sdktrace.ReadOnlySpan) (sdktrace.ReadOnlySpan, boo
 	if r == nil || s == nil {
 		return s, false
 	}
-	n := 0
-	name, c := r.String("", s.Name())
-	if c {
-		n++
+	var st RedactStats
+	name, ns := r.value(redactPlain, "", s.Name(), true)
+	st.add(ns)
+	attrs, as := r.keyValues(s.Attributes())
+	st.add(as)
+	status := s.Status()
+	if status.Description != "" {
+		d, ds := r.value(redactPlain, "", status.Description, true)
+		st.add(ds)
+		status.Description = d
 	}
-	attrs, an := r.KeyValues(s.Attributes())
-	n += an
-	st := s.Status()
-	if st.Description != "" {
-		if d, c := r.String("", st.Description); c {
-			st.Description = d
-			n++
-		}
+	events, es := r.events(s.Events())
+	st.add(es)
+	links, ls := r.links(s.Links())
+	st.add(ls)
+	if st.Bytes > r.maxRecord {
+		st.Sanitized += r.fitSpan(&name, &status.Description, &attrs, &events, &links, st.Bytes)
 	}
-	events, en := r.events(s.Events())
-	n += en
-	links, ln := r.links(s.Links())
-	n += ln
-	res, rn := r.resource(s.Resource())
-	n += rn
+	// Resource and scope are shared by many spans: bounded value by value,
+	// not counted in the span's bytes.
+	res, rs := r.resource(s.Resource())
+	st.Redacted, st.Sanitized = st.Redacted+rs.Redacted, st.Sanitized+rs.Sanitized
 	scope := s.InstrumentationScope()
-	if r.scopeChanges(&scope.Attributes) {
-		kvs, sn := r.KeyValues(scope.Attributes.ToSlice())
-		scope.Attributes = attribute.NewSet(kvs...)
-		n += sn
+	if ss, ok := r.scope(&scope); ok {
+		st.Redacted, st.Sanitized = st.Redacted+ss.Redacted, st.Sanitized+ss.Sanitized
 	}
-	if n == 0 {
+	if !st.changed() {
 		return s, false
 	}
-	if r.summary {
-		attrs = redactAddCount(attrs, s.Attributes(), n)
-	}
+	attrs = r.addCounts(attrs, s.Attributes(), st)
 	return &redactedSpan{
 		ReadOnlySpan: s, name: name, attrs: attrs, events: events, links: links,
-		status: st, res: res, scope: scope,
+		status: status, res: res, scope: scope,
 	}, true
+}
+
+// fitSpan cuts the longest strings of a span to a common length so that
+// its strings fit in the record bound; total is their length now, keys
+// included. It returns how many it cut.
+func (r *Redactor) fitSpan(name, desc *string, attrs *[]attribute.KeyValue, events *[]sdktrace.Event, links *[]sdktrace.Link, total int) int {
+	lens := []int{len(*name), len(*desc)}
+	for _, kv := range *attrs {
+		lens = redactValueLens(kv.Value, lens)
+	}
+	for _, ev := range *events {
+		lens = append(lens, len(ev.Name))
+		for _, kv := range ev.Attributes {
+			lens = redactValueLens(kv.Value, lens)
+		}
+	}
+	for _, l := range *links {
+		for _, kv := range l.Attributes {
+			lens = redactValueLens(kv.Value, lens)
+		}
+	}
+	values := 0
+	for _, l := range lens {
+		values += l
+	}
+	c := redactFitCap(lens, r.maxRecord-redactReserve-(total-values))
+	n := 0
+	for _, p := range []*string{name, desc} {
+		if len(*p) > c {
+			*p, n = redactCut(*p, c, true), n+1
+		}
+	}
+	var k int
+	*attrs, k = redactCutKeyValues(*attrs, c)
+	n += k
+	evs := *events
+	for i := range evs {
+		ev := evs[i]
+		cut := 0
+		if len(ev.Name) > c {
+			ev.Name, cut = redactCut(ev.Name, c, true), 1
+		}
+		ev.Attributes, k = redactCutKeyValues(ev.Attributes, c)
+		if cut += k; cut > 0 {
+			if &evs[0] == &(*events)[0] {
+				evs = slices.Clone(evs) // the snapshot's slice is not ours
+			}
+			evs[i] = ev
+			n += cut
+		}
+	}
+	*events = evs
+	ls := *links
+	for i := range ls {
+		l := ls[i]
+		if l.Attributes, k = redactCutKeyValues(l.Attributes, c); k > 0 {
+			if &ls[0] == &(*links)[0] {
+				ls = slices.Clone(ls)
+			}
+			ls[i] = l
+			n += k
+		}
+	}
+	*links = ls
+	return n
+}
+
+// scope bounds the scope's name and version and redacts its attributes in place (scope
+// is a copy); ok reports whether anything changed.
+func (r *Redactor) scope(scope *instrumentation.Scope) (RedactStats, bool) {
+	var st RedactStats
+	// Name and version come from code, not requests: bounded, not
+	// redacted. The last pair found clean is remembered.
+	if c := r.scopeOK.Load(); c == nil || c[0] != scope.Name || c[1] != scope.Version {
+		clean := true
+		for _, p := range []*string{&scope.Name, &scope.Version} {
+			var ok bool
+			if *p, ok = r.bound(*p, true); !ok {
+				st.Sanitized++
+				clean = false
+			}
+		}
+		if clean {
+			r.scopeOK.Store(&[2]string{scope.Name, scope.Version})
+		}
+	}
+	if r.scopeChanges(&scope.Attributes) {
+		kvs, as := r.keyValues(scope.Attributes.ToSlice())
+		scope.Attributes = attribute.NewSet(kvs...)
+		st.add(as)
+	}
+	return st, st.changed()
 }
 
 // scopeChanges reports whether redaction would change a scope attribute,
@@ -165,21 +256,34 @@ func (r *Redactor) scopeChanges(set *attribute.Set) bool {
 		return false
 	}
 	for it := set.Iter(); it.Next(); {
-		if _, c := r.keyValue(it.Attribute()); c > 0 {
+		kv := it.Attribute()
+		if _, st := r.keyValue(&kv); st.changed() {
 			return true
 		}
 	}
 	return false
 }
 
-// redactAddCount adds n to redaction.count, or appends it. orig is the
-// span's own slice, which must not be appended to in place.
-func redactAddCount(attrs, orig []attribute.KeyValue, n int) []attribute.KeyValue {
-	const key = attribute.Key("redaction.count")
+// addCounts sets redaction.count (with the summary on) and
+// redaction.sanitized on a changed span's attributes, adding to values
+// already there. orig is the span's own slice, which must not be written.
+func (r *Redactor) addCounts(attrs, orig []attribute.KeyValue, st RedactStats) []attribute.KeyValue {
+	if r.summary && st.Redacted > 0 {
+		attrs = redactAddCount(attrs, orig, RedactionCountKey, st.Redacted)
+	}
+	if st.Sanitized > 0 {
+		attrs = redactAddCount(attrs, orig, RedactionSanitizedKey, st.Sanitized)
+	}
+	return attrs
+}
+
+// redactAddCount adds n to the INT64 attribute key, or appends it. orig is
+// the span's own slice, which must not be written.
+func redactAddCount(attrs, orig []attribute.KeyValue, key attribute.Key, n int) []attribute.KeyValue {
 	for i, kv := range attrs {
 		if kv.Key == key && kv.Value.Type() == attribute.INT64 {
 			if len(attrs) > 0 && len(orig) > 0 && &attrs[0] == &orig[0] {
-				attrs = append([]attribute.KeyValue(nil), attrs...)
+				attrs = slices.Clone(attrs)
 			}
 			attrs[i] = key.Int64(kv.Value.AsInt64() + int64(n))
 			return attrs
@@ -190,66 +294,81 @@ func redactAddCount(attrs, orig []attribute.KeyValue, n int) []attribute.KeyValu
 	return append(out, key.Int(n))
 }
 
-func (r *Redactor) events(in []sdktrace.Event) ([]sdktrace.Event, int) {
-	out, n := in, 0
+func (r *Redactor) events(in []sdktrace.Event) ([]sdktrace.Event, RedactStats) {
+	out := in
+	var st RedactStats
+	copied := false
 	for i := range in {
 		ev := in[i]
-		name, c := r.String("", ev.Name)
-		attrs, an := r.KeyValues(ev.Attributes)
-		if !c && an == 0 {
+		name, ns := r.value(redactPlain, "", ev.Name, true)
+		attrs, as := r.keyValues(ev.Attributes)
+		st.add(ns)
+		st.add(as)
+		if !ns.changed() && !as.changed() {
 			continue
 		}
-		if n == 0 {
-			out = make([]sdktrace.Event, len(in))
-			copy(out, in)
+		if !copied {
+			out, copied = slices.Clone(in), true
 		}
-		if c {
-			n++
-		}
-		n += an
 		ev.Name, ev.Attributes = name, attrs
 		out[i] = ev
 	}
-	return out, n
+	return out, st
 }
 
-func (r *Redactor) links(in []sdktrace.Link) ([]sdktrace.Link, int) {
-	out, n := in, 0
+func (r *Redactor) links(in []sdktrace.Link) ([]sdktrace.Link, RedactStats) {
+	out := in
+	var st RedactStats
+	copied := false
 	for i := range in {
-		attrs, an := r.KeyValues(in[i].Attributes)
-		if an == 0 {
+		attrs, as := r.keyValues(in[i].Attributes)
+		st.add(as)
+		if !as.changed() {
 			continue
 		}
-		if n == 0 {
-			out = make([]sdktrace.Link, len(in))
-			copy(out, in)
+		if !copied {
+			out, copied = slices.Clone(in), true
 		}
-		n += an
 		l := in[i]
 		l.Attributes = attrs
 		out[i] = l
 	}
-	return out, n
+	return out, st
 }
 
 // redactResourceCache remembers the last resource seen and its redacted
 // form: a TracerProvider has one resource, so spans pay a pointer compare.
 type redactResourceCache struct {
 	in, out *resource.Resource
-	n       int
+	st      RedactStats
 }
 
-func (r *Redactor) resource(res *resource.Resource) (*resource.Resource, int) {
+// Resource returns res with its attributes redacted and bounded value by
+// value, as spans export it: res itself when nothing changes, else a new
+// resource with the same schema URL. Use it where a resource is given to a
+// provider whose records cannot be rewritten, such as an sdk/log
+// LoggerProvider. A nil r or res is returned as is.
+func (r *Redactor) Resource(res *resource.Resource) *resource.Resource {
+	if r == nil {
+		return res
+	}
+	out, _ := r.resource(res)
+	return out
+}
+
+func (r *Redactor) resource(res *resource.Resource) (*resource.Resource, RedactStats) {
 	if res == nil || res.Len() == 0 {
-		return res, 0
+		return res, RedactStats{}
 	}
 	if c := r.resCache.Load(); c != nil && c.in == res {
-		return c.out, c.n
+		return c.out, c.st
 	}
-	out, n := res, 0
-	if kvs, kn := r.KeyValues(res.Attributes()); kn > 0 {
-		out, n = resource.NewWithAttributes(res.SchemaURL(), kvs...), kn
+	out := res
+	kvs, st := r.keyValues(res.Attributes())
+	if st.changed() {
+		out = resource.NewWithAttributes(res.SchemaURL(), kvs...)
 	}
-	r.resCache.Store(&redactResourceCache{in: res, out: out, n: n})
-	return out, n
+	st.Bytes = 0
+	r.resCache.Store(&redactResourceCache{in: res, out: out, st: st})
+	return out, st
 }

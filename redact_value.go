@@ -10,38 +10,88 @@ import "strings"
 const (
 	redactParamQuery uint8 = 1 << iota // redact as a URL query / form parameter
 	redactParamText                    // redact as name=value or name: value in free text
+	redactParamAuth                    // authorization-like: keep the scheme
+	redactParamLine                    // the value runs to the end of the line (cookies)
 	redactMaxParam   = 64
 	// redactFingerprintLen is the length of token.fingerprint values.
 	redactFingerprintLen = 32
 )
 
-// redactDefaultParams are parameter names whose values are redacted: OAuth
-// (RFC 6749, RFC 6750 access_token), common API credentials, and the
-// semantic conventions' list for url.query (AWS and GCS presigned URLs).
-var redactDefaultParams = map[string]uint8{
-	"access_token": 3, "id_token": 3, "refresh_token": 3, "token": 3, "auth_token": 3,
-	"client_secret": 3, "client_assertion": 3, "api_key": 3, "apikey": 3, "api-key": 3,
-	"x-api-key": 3, "password": 3, "passwd": 3, "pwd": 3, "secret": 3, "authorization": 3,
-	"private_key": 3, "jwt": 3, "sessionid": 3, "session_id": 3,
-	"awsaccesskeyid": 3, "signature": 3, "x-amz-signature": 3, "x-amz-credential": 3,
-	"x-amz-security-token": 3, "x-goog-signature": 3, "x-goog-credential": 3,
-	// Too common as words in free text; redacted in queries only.
-	"code": redactParamQuery, "sig": redactParamQuery,
+// redactParamFlags returns how a query parameter or free-text name (raw,
+// any case, '_' and '-' ignored) is redacted; 0 when it is not. The
+// default sensitive names (redactWords) apply, plus a few that are
+// sensitive only as parameters (OAuth's code, the semantic conventions'
+// list for url.query).
+func (r *Redactor) redactParamFlags(name []byte) uint8 {
+	if r.params != nil {
+		var buf [redactMaxParam]byte
+		if n := redactSquash(&buf, name); n > 0 {
+			if f := r.params[string(buf[:n])]; f != 0 {
+				return f
+			}
+		}
+	}
+	switch redactNameClass(name) {
+	case redactScheme:
+		return redactParamQuery | redactParamText | redactParamAuth
+	case redactFull:
+		if redactHasSuffixFold(name, "cookie") || redactHasSuffixFold(name, "cookies") {
+			return redactParamQuery | redactParamText | redactParamLine
+		}
+		return redactParamQuery | redactParamText
+	}
+	var buf [redactMaxParam]byte
+	switch string(buf[:redactSquash(&buf, name)]) {
+	case "awsaccesskeyid":
+		return redactParamQuery | redactParamText
+	case "code", "sig": // too common as words in free text: queries only
+		return redactParamQuery
+	}
+	return 0
+}
+
+// redactSquash lowercases name into buf without '_' and '-'; 0 when it
+// does not fit.
+func redactSquash[T string | []byte](buf *[redactMaxParam]byte, name T) int {
+	n := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c == '_' || c == '-' {
+			continue
+		}
+		if n == len(buf) {
+			return 0
+		}
+		buf[n] = redactLower(c)
+		n++
+	}
+	return n
 }
 
 // Trigger bytes of the value rules.
 var redactTrigger = [256]bool{
-	' ': true, '\t': true, // Bearer / Basic credentials
+	' ': true, '\t': true, // Bearer / Basic / Digest ... credentials
 	'=': true, ':': true, // name=value, name: value
+	'%': true,                       // %3D: name=value in an encoded URL
 	'@': true,                       // URL userinfo
 	'J': true,                       // eyJ (JWT)
 	'A': true, '_': true, '-': true, // key formats, PEM
 }
 
+// redactSpan is a part of a string to replace: s[start:end] by
+// redactRepl[repl]. It holds no pointer, so a scanner with many spans
+// costs the collector nothing to scan.
 type redactSpan struct {
-	start, end int
-	repl       string
+	start, end int32
+	repl       uint8
 }
+
+const (
+	redactReplMarker   uint8 = iota // Redacted
+	redactReplUserinfo              // Redacted:Redacted
+)
+
+var redactRepl = [...]string{redactReplMarker: Redacted, redactReplUserinfo: Redacted + ":" + Redacted}
 
 // redactScanner collects the spans to replace. Its small array keeps the
 // common cases off the heap.
@@ -51,11 +101,11 @@ type redactScanner struct {
 	n     int
 }
 
-func (sc *redactScanner) add(start, end int, repl string, s string) {
-	if sc == nil || start >= end || s[start:end] == repl {
+func (sc *redactScanner) add(start, end int, repl uint8, s string) {
+	if sc == nil || start >= end || s[start:end] == redactRepl[repl] {
 		return
 	}
-	sp := redactSpan{start, end, repl}
+	sp := redactSpan{int32(start), int32(end), repl}
 	if sc.n < len(sc.spans) {
 		sc.spans[sc.n] = sp
 	} else {
@@ -71,59 +121,77 @@ func (sc *redactScanner) at(i int) *redactSpan {
 	return &sc.more[i-len(sc.spans)]
 }
 
-// redactString applies the rules of class c to s.
-func (r *Redactor) redactString(c redactClass, key, s string) string {
+// redactString applies the rules of class c to s. ascii reports that the
+// result is known to be ASCII (so valid UTF-8) without another look;
+// changed that it differs from s.
+func (r *Redactor) redactString(c redactClass, key, s string) (out string, ascii, changed bool) {
 	switch c {
 	case redactFull:
-		if s == "" {
-			return s
+		if s == "" || s == Redacted {
+			return s, true, false
 		}
-		return Redacted
+		return Redacted, true, true
 	case redactScheme:
-		return redactSchemeValue(s)
-	case redactOwnHex:
-		if redactIsHex(s) {
-			return s
+		out = redactSchemeValue(s) // a plain-token scheme and the marker
+		return out, true, out != s
+	case redactOwnHex, redactOwnEnum:
+		if c == redactOwnHex && redactIsHex(s) || c == redactOwnEnum && redactIsEnum(s) {
+			out, changed = r.redactPatterns(s) // an operator's rule applies to our keys too
+			return out, true, changed
 		}
-		return Redacted
-	case redactOwnEnum:
-		if redactIsEnum(s) {
-			return s
-		}
-		return Redacted
+		return Redacted, true, s != Redacted
 	}
 	return r.redactText(s, c == redactQuery)
 }
 
-// redactText applies the URL and value rules to free text. queryStart says
-// that s itself is a query string (no leading '?').
-func (r *Redactor) redactText(s string, queryStart bool) string {
-	out := s
-	// A first pass without a scanner finds where a rule fires, if any; most
-	// strings stop here.
-	if i := r.scan(nil, s, 0, queryStart); i >= 0 {
-		var sc redactScanner
-		r.scan(&sc, s, i, queryStart)
-		if sc.n > 0 {
-			out = sc.build(s)
-		}
+// redactPatterns applies the operator's WithValuePatterns to s.
+func (r *Redactor) redactPatterns(s string) (string, bool) {
+	if len(r.patterns) == 0 {
+		return s, false
 	}
+	out := s
 	for i, re := range r.patterns {
 		if p := r.prefixes[i]; p != "" && !strings.Contains(out, p) {
 			continue
 		}
 		out = re.ReplaceAllLiteralString(out, Redacted)
 	}
-	return out
+	return out, out != s
+}
+
+// redactText applies the URL and value rules to free text. queryStart says
+// that s itself is a query string (no leading '?'). ascii reports that s
+// (and so the result: markers are ASCII) is ASCII.
+func (r *Redactor) redactText(s string, queryStart bool) (out string, ascii, changed bool) {
+	out = s
+	// A first pass without a scanner finds where a rule fires, if any; most
+	// strings stop here, having seen every byte.
+	i, ascii := r.scan(nil, s, 0, queryStart)
+	if i >= 0 {
+		var sc redactScanner
+		r.scan(&sc, s, i, queryStart)
+		if sc.n > 0 {
+			out, changed = sc.build(s), true
+		}
+	}
+	if len(r.patterns) > 0 {
+		var pc bool
+		out, pc = r.redactPatterns(out)
+		changed = changed || pc
+	}
+	return out, ascii, changed
 }
 
 // scan runs the rules from s[from:]. With a nil sc it stops at the first
 // trigger where a rule fires and returns its index; otherwise it collects
-// every span in sc. It returns -1 when no rule fired.
-func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) int {
+// every span in sc. It returns -1 when no rule fired, and then whether
+// s[from:] is ASCII.
+func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) (int, bool) {
 	fired := -1
+	var hi byte
 	for i := from; i < len(s); i++ {
 		c := s[i]
+		hi |= c
 		if !redactTrigger[c] {
 			continue
 		}
@@ -132,7 +200,11 @@ func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) 
 		case ' ', '\t':
 			end = redactCredential(sc, s, i)
 		case '=', ':':
-			end = r.redactParam(sc, s, i, queryStart)
+			end = r.redactParam(sc, s, i, 1, queryStart)
+		case '%':
+			if i+2 < len(s) && s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd') {
+				end = r.redactParam(sc, s, i, 3, queryStart) // %3D: '=' in an encoded URL
+			}
 		case '@':
 			end = redactUserinfo(sc, s, i)
 		default:
@@ -145,27 +217,29 @@ func (r *Redactor) scan(sc *redactScanner, s string, from int, queryStart bool) 
 			fired = i
 		}
 		if sc == nil {
-			return fired
+			return fired, false
 		}
 		if end > i+1 {
 			i = end - 1
 		}
 	}
-	return fired
+	return fired, fired < 0 && hi < 0x80
 }
 
 // build returns s with the collected spans replaced; overlapping spans are
 // merged and the earliest one's replacement is kept.
 func (sc *redactScanner) build(s string) string {
-	// Insertion sort by start: n is tiny.
+	// Insertion sort by start: spans arrive in order of the scan, a format
+	// rule's span starting at most a few bytes before the trigger, so each
+	// moves back a few places at most and the sort stays linear.
 	for i := 1; i < sc.n; i++ {
 		for j := i; j > 0 && sc.at(j).start < sc.at(j-1).start; j-- {
 			*sc.at(j), *sc.at(j - 1) = *sc.at(j - 1), *sc.at(j)
 		}
 	}
 	var b strings.Builder
-	b.Grow(len(s))
-	pos := 0
+	b.Grow(len(s) + len(s)/4) // markers may be longer than what they replace
+	pos := int32(0)           // strings here are at most the value bound plus a window
 	for i := 0; i < sc.n; i++ {
 		sp := *sc.at(i)
 		for i+1 < sc.n && sc.at(i+1).start < sp.end {
@@ -181,7 +255,7 @@ func (sc *redactScanner) build(s string) string {
 			continue
 		}
 		b.WriteString(s[pos:sp.start])
-		b.WriteString(sp.repl)
+		b.WriteString(redactRepl[sp.repl])
 		pos = sp.end
 	}
 	b.WriteString(s[pos:])
@@ -195,151 +269,4 @@ func redactLower(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// redactCredential handles "Bearer <token>" and "Basic <credentials>"
-// (case-insensitive scheme; the scheme is kept). i is a blank after the
-// scheme word. Basic needs a credential that is not a plain lowercase word,
-// so prose like "basic authentication failed" stays readable.
-func redactCredential(sc *redactScanner, s string, i int) int {
-	// The word before the blank ends with the scheme ("xBearer" counts:
-	// failing closed costs a readable word at most).
-	basic := false
-	switch {
-	case i >= 6 && strings.EqualFold(s[i-6:i], "bearer"):
-	case i >= 5 && strings.EqualFold(s[i-5:i], "basic"):
-		basic = true
-	default:
-		return -1
-	}
-	j := i
-	for j < len(s) && redactIsSpace(s[j]) {
-		j++
-	}
-	e := j
-	for e < len(s) && !redactIsSpace(s[e]) && !redactCredStop(s[e]) {
-		e++
-	}
-	if e == j {
-		return -1
-	}
-	if basic && redactPlainWord(s[j:e]) {
-		return -1
-	}
-	sc.add(j, e, Redacted, s)
-	return e
-}
-
-func redactIsLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
-
-func redactCredStop(c byte) bool {
-	switch c {
-	case '"', '\'', ',', ';', ')', ']', '}', '<', '>', '\\':
-		return true
-	}
-	return false
-}
-
-// redactPlainWord reports whether w is a lowercase word (no digit, capital
-// or symbol): prose, not a base64 credential.
-func redactPlainWord(w string) bool {
-	for i := 0; i < len(w); i++ {
-		if w[i] < 'a' || w[i] > 'z' {
-			return false
-		}
-	}
-	return true
-}
-
-func redactIsParamChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-'
-}
-
-// redactParam handles name=value (query, form, free text) and name: value
-// (free text, JSON). i is the '=' or ':'.
-func (r *Redactor) redactParam(sc *redactScanner, s string, i int, queryStart bool) int {
-	sep := s[i]
-	k := i
-	if sep == ':' {
-		if i+1 < len(s) && s[i+1] == '/' { // scheme://
-			return -1
-		}
-		if k > 0 && (s[k-1] == '"' || s[k-1] == '\'') {
-			k--
-		}
-	}
-	ke := k
-	for k > 0 && ke-k < redactMaxParam && redactIsParamChar(s[k-1]) {
-		k--
-	}
-	if k == ke || ke-k > redactMaxParam || (k > 0 && redactIsParamChar(s[k-1])) {
-		return -1
-	}
-	var buf [redactMaxParam]byte
-	for j := k; j < ke; j++ {
-		buf[j-k] = redactLower(s[j])
-	}
-	flags := r.params[string(buf[:ke-k])]
-	if flags == 0 {
-		return -1
-	}
-	query := sep == '=' && (k > 0 && (s[k-1] == '?' || s[k-1] == '&' || s[k-1] == ';') || k == 0 && queryStart)
-	if query && flags&redactParamQuery == 0 || !query && flags&redactParamText == 0 {
-		return -1
-	}
-	j := i + 1
-	if sep == ':' {
-		for j < len(s) && redactIsSpace(s[j]) {
-			j++
-		}
-	}
-	if j < len(s) && (s[j] == '"' || s[j] == '\'') {
-		q := s[j]
-		j++
-		if k := redactSchemePrefix(s, j); k > j {
-			j = k // "Authorization": "Bearer x": keep the scheme
-		}
-		e := strings.IndexByte(s[j:], q)
-		if e < 0 {
-			e = len(s) - j
-		}
-		sc.add(j, j+e, Redacted, s)
-		return j + e
-	}
-	if k := redactSchemePrefix(s, j); k > j {
-		j = k // Authorization: Bearer x: keep the scheme
-	}
-	e := j
-	for e < len(s) && !redactIsSpace(s[e]) && !redactValueStop(s[e], query) {
-		e++
-	}
-	sc.add(j, e, Redacted, s)
-	return e
-}
-
-func redactValueStop(c byte, query bool) bool {
-	switch c {
-	case '&', '#', '"', '\'', '<', '>':
-		return true
-	case ',', ';', ')', ']', '}', '\\':
-		return !query
-	}
-	return false
-}
-
-// redactUserinfo handles scheme://user:password@host. i is the '@'.
-func redactUserinfo(sc *redactScanner, s string, i int) int {
-	a := i
-	for a > 0 && i-a < 1024 {
-		c := s[a-1]
-		if c == '/' || c == '?' || c == '#' || redactIsSpace(c) || c == '"' || c == '\'' || c == '<' || c == '>' {
-			break
-		}
-		a--
-	}
-	if a < 3 || s[a-3:a] != "://" || a == i {
-		return -1
-	}
-	sc.add(a, i, Redacted+":"+Redacted, s)
-	return i + 1
 }

@@ -61,7 +61,7 @@ func TestHandlerRecordsValidUTF8(t *testing.T) {
 	require.Len(t, h.spans.Ended(), 3)
 	for _, s := range h.spans.Ended() {
 		for _, kv := range s.Attributes() {
-			assert.True(t, utf8.ValidString(kv.Value.Emit()), "%s=%q", kv.Key, kv.Value.Emit())
+			assert.True(t, utf8.ValidString(kv.Value.String()), "%s=%q", kv.Key, kv.Value.String())
 			if kv.Key == urlPathKey {
 				assert.LessOrEqual(t, len(kv.Value.AsString()), maxPathBytes)
 			}

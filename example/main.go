@@ -1,141 +1,110 @@
-// Command example is a small bearer-token API instrumented with otelbearer:
-// every span and audit record of a request carries the token's keyed
-// fingerprint, the authentication outcome and the authorization decision,
-// and no raw token leaves the process.
-//
-// Usage:
-//
-//	example [-addr 127.0.0.1:8080] [-revoked-jtis id1,id2]
-//	example mint -sub alice [-scope read] [-ttl 1h] [-jti ID]
-//
-// The server exports traces and logs by OTLP/gRPC as the standard OTEL_*
-// variables say (see package setup) and stops cleanly on SIGINT or
-// SIGTERM. mint prints one HS256 bearer token the server accepts. See
-// README.md for the routes, the environment variables and their defaults.
+// Command example is a bearer-token API instrumented with otelbearer, in
+// the fewest lines that show the whole library: setup.Start for the
+// pipelines, NewHandler with a validator and a public path, an ownership
+// check recorded with Allow and Deny, slog through logbridge, and a
+// shutdown in the order that loses no record. See README.md.
 package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"flag"
+	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
+	"time"
+
+	"go.opentelemetry.io/contrib/bridges/otelslog"
 
 	"github.com/otelbearer/otelbearer"
-)
-
-// Environment variables and their development defaults.
-const (
-	// SigningKeyEnv holds the HS256 key tokens are signed and checked with.
-	SigningKeyEnv = "EXAMPLE_SIGNING_KEY"
-	// DevSigningKey is used when SigningKeyEnv is unset or empty.
-	DevSigningKey = "otelbearer-example-signing-key-dev-only"
-	// RevokedJTIsEnv is a comma-separated list of revoked token ids (jti),
-	// read at server start and merged with -revoked-jtis.
-	RevokedJTIsEnv = "EXAMPLE_REVOKED_JTIS"
-	// DevFingerprintKey is used as OTELBEARER_FINGERPRINT_KEY when that
-	// variable is unset or empty.
-	DevFingerprintKey = "otelbearer-dev-fingerprint-key"
-	// Issuer is the iss of every token mint issues; the server requires it.
-	Issuer = "otelbearer-example"
-	// DefaultServiceName is OTEL_SERVICE_NAME when that variable is unset.
-	DefaultServiceName = "otelbearer-example"
+	"github.com/otelbearer/otelbearer/jwtvalidator"
+	"github.com/otelbearer/otelbearer/logbridge"
+	"github.com/otelbearer/otelbearer/setup"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
-
-// run runs the command line args and returns the exit code. The server
-// runs until ctx is done.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) > 0 && args[0] == "mint" {
-		return runMint(args[1:], stdout, stderr)
+	defer stop()
+	lis, err := net.Listen("tcp", "127.0.0.1:8080")
+	if err == nil {
+		err = run(ctx, lis, signingKey())
 	}
-	cfg, err := parseServe(args, stderr)
 	if err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+		fmt.Fprintln(os.Stderr, "example:", err)
+		os.Exit(1)
 	}
-	lis, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		fmt.Fprintln(stderr, "example:", err)
-		return 1
-	}
-	if err := serve(ctx, cfg, lis, stderr); err != nil {
-		fmt.Fprintln(stderr, "example:", err)
-		return 1
-	}
-	return 0
 }
 
-// serveConfig is the server's configuration from flags and environment.
-type serveConfig struct {
-	addr           string
-	signingKey     []byte
-	fingerprintKey []byte
-	revoked        map[string]bool
-}
-
-// parseServe reads the server flags and environment. It writes warnings
-// about development defaults to stderr.
-func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
-	fs := flag.NewFlagSet("example", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
-	revoked := fs.String("revoked-jtis", "", "comma-separated revoked token ids (jti), merged with $"+RevokedJTIsEnv)
-	if err := fs.Parse(args); err != nil {
-		return serveConfig{}, err
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "example: unexpected argument %q (subcommand: mint)\n", fs.Arg(0))
-		return serveConfig{}, fmt.Errorf("unexpected argument")
-	}
-	cfg := serveConfig{addr: *addr, revoked: map[string]bool{}}
-	for _, list := range []string{*revoked, os.Getenv(RevokedJTIsEnv)} {
-		for jti := range strings.SplitSeq(list, ",") {
-			if jti = strings.TrimSpace(jti); jti != "" {
-				cfg.revoked[jti] = true
-			}
-		}
-	}
-	cfg.signingKey = signingKey()
-	if os.Getenv(SigningKeyEnv) == "" {
-		fmt.Fprintf(stderr, "WARNING: %s is not set; using the development signing key %q (never in production)\n",
-			SigningKeyEnv, DevSigningKey)
-	}
-	if v := os.Getenv(otelbearer.FingerprintKeyEnv); v != "" {
-		cfg.fingerprintKey = []byte(v) // raw bytes, as the middleware and CLI read it
-	} else {
-		cfg.fingerprintKey = []byte(DevFingerprintKey)
-		fmt.Fprintf(stderr, "WARNING: %s is not set; using the development fingerprint key %q (never in production)\n",
-			otelbearer.FingerprintKeyEnv, DevFingerprintKey)
-	}
-	return cfg, nil
-}
-
-// signingKey returns the key from SigningKeyEnv or the development default.
+// signingKey is the HS256 key of the tokens: $EXAMPLE_SIGNING_KEY, or a
+// development key that `go run ./internal/demo/service mint` signs with too.
 func signingKey() []byte {
-	if v := os.Getenv(SigningKeyEnv); v != "" {
-		return []byte(v)
+	if k := os.Getenv("EXAMPLE_SIGNING_KEY"); k != "" {
+		return []byte(k)
 	}
-	return []byte(DevSigningKey)
+	return []byte("otelbearer-example-signing-key-dev-only")
 }
 
-// randomID returns 128 random bits in hex, for token ids.
-func randomID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	return hex.EncodeToString(b[:])
+// run serves on lis until ctx is done, then shuts down.
+func run(ctx context.Context, lis net.Listener, key []byte) error {
+	// Traces and logs to OTLP (OTEL_* variables), stamped with each
+	// request's token.fingerprint, auth.event and authz.decision, and
+	// redacted before any exporter sees them.
+	providers, err := setup.Start(ctx)
+	if err != nil {
+		return err
+	}
+	// Application logs: logbridge stamps and redacts them, on stderr and
+	// through otelslog to the same LoggerProvider as the audit records.
+	logger := slog.New(logbridge.NewHandler(slog.NewMultiHandler(
+		slog.NewJSONHandler(os.Stderr, nil),
+		otelslog.NewHandler("example", otelslog.WithLoggerProvider(providers.LoggerProvider)),
+	), logbridge.WithRedactor(providers.Redactor)))
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	// A token with scope "read" reads a user's notes; only that user may.
+	mux.Handle("GET /users/{user}/notes", otelbearer.RequireScopes(http.HandlerFunc(
+		func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			claims, _ := otelbearer.ClaimsFromContext(ctx) // the validated token's
+			if user := r.PathValue("user"); user != claims.Subject {
+				// Without this check: broken object-level authorization.
+				otelbearer.Deny(ctx, "not_owner", user)
+				// Logging the headers is a common mistake; the Authorization
+				// value leaves the process as "Bearer REDACTED".
+				logger.WarnContext(ctx, "access denied", "headers", r.Header)
+				http.Error(w, "forbidden", http.StatusForbidden)
+				return
+			}
+			otelbearer.Allow(ctx, "owner", claims.Subject)
+			logger.InfoContext(ctx, "notes served")
+			fmt.Fprintf(w, "notes of %s\n", claims.Subject)
+		}), "read"))
+
+	srv := &http.Server{
+		Handler: otelbearer.NewHandler(mux, "example",
+			otelbearer.WithValidator(jwtvalidator.NewHMAC(key,
+				jwtvalidator.WithIssuer("otelbearer-example"))),
+			otelbearer.WithPublicPaths("/healthz"), // token optional there
+		),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	logger.Info("listening", "addr", lis.Addr().String())
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+
+	// Shutdown order: the HTTP server first (in-flight requests end their
+	// spans and audit records), then traces, then logs.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return errors.Join(err, srv.Shutdown(sctx), providers.Shutdown(sctx))
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -67,8 +66,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Clai
 	if v.keyFunc == nil {
 		return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: no key function", otelbearer.ErrTokenInvalid)
 	}
-	if err := claimset.CheckCompact(token); err != nil {
-		return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: %w", otelbearer.ErrTokenInvalid, err)
+	if err := claimset.Precheck("jwtvalidator", token); err != nil {
+		return otelbearer.Claims{}, err
 	}
 	mc := jwt.MapClaims{}
 	if _, err := v.parser.ParseWithClaims(token, mc, v.keyFunc); err != nil {
@@ -78,20 +77,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Clai
 		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
 	}
 	claims, err := claimsOf(mc)
-	if err != nil {
-		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
-	}
-	if v.revoked != nil {
-		revoked, err := v.revoked(ctx, claims.TokenID)
-		if err != nil {
-			return otelbearer.Claims{}, fmt.Errorf("%w: jwtvalidator: revocation check: %w",
-				otelbearer.ErrValidatorUnavailable, err)
-		}
-		if revoked {
-			return otelbearer.Claims{}, otelbearer.ErrTokenRevoked
-		}
-	}
-	return claims, nil
+	return claimset.Finish(ctx, "jwtvalidator", claims, err, v.revoked)
 }
 
 // claimsOf maps the registered and OAuth claims of mc. A claim of the
@@ -122,7 +108,7 @@ func claimsOf(mc jwt.MapClaims) (otelbearer.Claims, error) {
 		return c, err
 	}
 	for _, k := range []string{"scope", "scp"} {
-		if c.Scopes, err = scopesClaim(mc, k); err != nil || c.Scopes != nil {
+		if c.Scopes, err = claimset.Scopes(k, mc[k]); err != nil || c.Scopes != nil {
 			break
 		}
 	}
@@ -136,16 +122,7 @@ func stringClaim(mc jwt.MapClaims, name string) (string, error) {
 	}
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("jwtvalidator: claim %s is not a string", name)
-	}
-	return s, nil
-}
-
-// scopesClaim reads a space-separated string or an array of strings.
-func scopesClaim(mc jwt.MapClaims, name string) ([]string, error) {
-	s, err := claimset.Scopes(name, mc[name])
-	if err != nil {
-		return nil, fmt.Errorf("jwtvalidator: %w", err)
+		return "", fmt.Errorf("claim %s is not a string", name)
 	}
 	return s, nil
 }
@@ -172,14 +149,7 @@ func newConfig(methods []string, opts []Option) config {
 }
 
 func (c config) parserOptions() []jwt.ParserOption {
-	methods := slices.DeleteFunc(slices.Clone(c.methods), func(m string) bool {
-		return strings.EqualFold(m, "none")
-	})
-	if len(methods) == 0 {
-		// An empty list would let golang-jwt accept every algorithm it
-		// knows; keep the validator closed instead.
-		methods = []string{"invalid: no algorithm allowed"}
-	}
+	methods := claimset.WithoutNone(c.methods)
 	// Strict decoding refuses non-zero unused bits in a segment's last
 	// character; without WithPaddingAllowed, '=' padding is refused too.
 	// Validate checks the canonical form first anyway (line breaks,

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/log/embedded"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 
 	"github.com/otelbearer/otelbearer"
@@ -31,12 +33,28 @@ import (
 //
 // Redaction replaces the record's attributes with SetAttributes (never
 // AddAttributes, which may keep the raw value next to a duplicate key) and
-// its body with SetBody; string bodies and nested map and slice bodies are
-// redacted with the Redactor's rules. With the Redactor's summary on
+// its body with SetBody; bodies of every kind (strings, bytes, nested maps
+// and slices) are redacted with the Redactor's rules. Every string and key
+// is made valid UTF-8 (OTLP requires it: one invalid byte makes the
+// exporter drop the whole batch) and cut to the Redactor's value bound;
+// the body and attributes together are cut to its record bound, longest
+// values first. With the Redactor's summary on
 // (otelbearer.WithRedactionSummary), a record it changed carries
-// redaction.count: the number of attributes and bodies redacted, never the
-// values. A record that needs neither stamping nor redaction is passed on
-// unchanged.
+// redaction.count: the number of values redacted, never the values. A
+// record whose strings had to be made valid or cut carries
+// redaction.sanitized, summary or not. A record that needs none of this is
+// passed on unchanged.
+//
+// # Resource and scope
+//
+// An sdk/log Record's resource and instrumentation scope cannot be changed
+// by a processor or exporter. Give the LoggerProvider a redacted resource
+// once, as setup.Start does:
+//
+//	sdklog.WithResource(redactor.Resource(res))
+//
+// The scope (name, version, attributes) is what the code that created the
+// Logger gave: [NewLoggerProvider] redacts it when the Logger is created.
 type Processor struct {
 	next sdklog.Processor
 	r    *otelbearer.Redactor
@@ -66,50 +84,53 @@ func (p *Processor) Enabled(ctx context.Context, param sdklog.EnabledParameters)
 // returns its error. It is called synchronously, does not block, and
 // allocates only for a record it changes.
 func (p *Processor) OnEmit(ctx context.Context, rec *sdklog.Record) error {
-	n := p.stamp(ctx, rec)
-	if body := rec.Body(); body.Type() != attribute.EMPTY {
-		if kv, ok := p.r.KeyValue(attribute.KeyValue{Value: body}); ok {
-			rec.SetBody(kv.Value)
-			n++
-		}
-	}
-	if n > 0 && p.r.Summary() {
-		addCount(rec, n)
-	}
+	p.redact(ctx, rec)
 	if p.next == nil {
 		return nil
 	}
 	return p.next.OnEmit(ctx, rec)
 }
 
-// stamp adds the missing stamped attributes, redacts the others and
-// returns how many attributes it redacted.
-func (p *Processor) stamp(ctx context.Context, rec *sdklog.Record) int {
+// redact adds the missing stamped attributes and redacts, sanitizes and
+// bounds the body and the attributes.
+func (p *Processor) redact(ctx context.Context, rec *sdklog.Record) {
 	stamped := otelbearer.Attributes(ctx)
 	if len(stamped) > 64 {
 		stamped = stamped[:64] // the present mask has 64 bits; the root stamps at most 4
 	}
+	body := rec.Body()
+	var bodyStats otelbearer.RedactStats
+	if body.Type() != attribute.EMPTY {
+		var kv attribute.KeyValue
+		kv, bodyStats = p.r.KeyValueStats(attribute.KeyValue{Value: body})
+		body = kv.Value
+	}
 	// First pass, no allocation: is anything to do?
 	var present uint64
-	redact := false
+	changed, size := false, bodyStats.Bytes
 	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
 		present |= mask(stamped, kv.Key)
-		if !redact {
-			_, redact = p.r.KeyValue(kv)
-		}
+		_, st := p.r.KeyValueStats(kv)
+		changed = changed || st.Redacted+st.Sanitized > 0
+		size += st.Bytes
 		return true
 	})
 	missing := len(stamped) > 0 && present != 1<<len(stamped)-1
-	if !redact && !missing {
-		return 0
-	}
-	n := 0
-	attrs := make([]attribute.KeyValue, 0, rec.AttributesLen()+len(stamped))
-	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-		kv, changed := p.r.KeyValue(kv)
-		if changed {
-			n++
+	for i, kv := range stamped {
+		if present&(1<<i) == 0 {
+			size += len(kv.Key) + len(kv.Value.String())
 		}
+	}
+	over := size > p.r.MaxRecordBytes()
+	bodyChanged := bodyStats.Redacted+bodyStats.Sanitized > 0
+	if !changed && !missing && !over && !bodyChanged {
+		return
+	}
+	redacted, sanitized := bodyStats.Redacted, bodyStats.Sanitized
+	attrs := make([]attribute.KeyValue, 0, rec.AttributesLen()+len(stamped)+2)
+	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
+		kv, st := p.r.KeyValueStats(kv)
+		redacted, sanitized = redacted+st.Redacted, sanitized+st.Sanitized
 		attrs = append(attrs, kv)
 		return true
 	})
@@ -118,26 +139,35 @@ func (p *Processor) stamp(ctx context.Context, rec *sdklog.Record) int {
 			attrs = append(attrs, kv)
 		}
 	}
-	rec.SetAttributes(attrs...)
-	return n
+	if over {
+		var cut int
+		body, cut = p.r.FitRecord(body, attrs)
+		sanitized += cut
+		bodyChanged = bodyChanged || cut > 0
+	}
+	if redacted > 0 && p.r.Summary() {
+		attrs = addCount(attrs, otelbearer.RedactionCountKey, redacted)
+	}
+	if sanitized > 0 {
+		attrs = addCount(attrs, otelbearer.RedactionSanitizedKey, sanitized)
+	}
+	if changed || missing || over || redacted+sanitized > 0 {
+		rec.SetAttributes(attrs...)
+	}
+	if bodyChanged {
+		rec.SetBody(body)
+	}
 }
 
-// addCount adds n to the record's redaction.count, or sets it.
-func addCount(rec *sdklog.Record, n int) {
-	attrs := make([]attribute.KeyValue, 0, rec.AttributesLen()+1)
-	found := false
-	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
-		if kv.Key == otelbearer.RedactionCountKey && kv.Value.Type() == attribute.INT64 {
-			kv = otelbearer.RedactionCountKey.Int64(kv.Value.AsInt64() + int64(n))
-			found = true
+// addCount adds n to the INT64 attribute key in attrs, or appends it.
+func addCount(attrs []attribute.KeyValue, key attribute.Key, n int) []attribute.KeyValue {
+	for i, kv := range attrs {
+		if kv.Key == key && kv.Value.Type() == attribute.INT64 {
+			attrs[i] = key.Int64(kv.Value.AsInt64() + int64(n))
+			return attrs
 		}
-		attrs = append(attrs, kv)
-		return true
-	})
-	if !found {
-		attrs = append(attrs, otelbearer.RedactionCountKey.Int(n))
 	}
-	rec.SetAttributes(attrs...)
+	return append(attrs, key.Int(n))
 }
 
 // mask returns the bit of key in stamped, or 0.
@@ -166,4 +196,34 @@ func (p *Processor) ForceFlush(ctx context.Context) error {
 		return nil
 	}
 	return p.next.ForceFlush(ctx)
+}
+
+// NewLoggerProvider returns a LoggerProvider that hands next the scope of
+// every Logger it is asked for (name, version, schema URL and attributes)
+// redacted, made valid UTF-8 and bounded with the Redactor's rules, as
+// spans' scopes are: an sdk/log Record's scope cannot be changed later by
+// a processor or exporter. It costs once per Logger, never per record.
+// Hand it out where loggers are made, e.g.
+//
+//	otel.SetLoggerProvider(logbridge.NewLoggerProvider(lp, logbridge.WithRedactor(r)))
+func NewLoggerProvider(next log.LoggerProvider, opts ...Option) log.LoggerProvider {
+	return &scopeProvider{next: next, r: newConfig(opts).redactor}
+}
+
+type scopeProvider struct {
+	embedded.LoggerProvider
+	next log.LoggerProvider
+	r    *otelbearer.Redactor
+}
+
+// Logger returns next's Logger for the redacted scope.
+func (p *scopeProvider) Logger(name string, opts ...log.LoggerOption) log.Logger {
+	cfg := log.NewLoggerConfig(opts...)
+	name, _ = p.r.String("", name)
+	version, _ := p.r.String("", cfg.InstrumentationVersion())
+	schema, _ := p.r.String("", cfg.SchemaURL())
+	set := cfg.InstrumentationAttributes()
+	attrs, _ := p.r.KeyValues(set.ToSlice())
+	return p.next.Logger(name, log.WithInstrumentationVersion(version), log.WithSchemaURL(schema),
+		log.WithInstrumentationAttributes(attrs...))
 }

@@ -2,15 +2,24 @@ package logbridge_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/log"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
+	"go.opentelemetry.io/otel/sdk/resource"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 
 	"github.com/otelbearer/otelbearer"
+	"github.com/otelbearer/otelbearer/internal/otlptest"
 	"github.com/otelbearer/otelbearer/logbridge"
 )
 
@@ -150,4 +159,184 @@ func TestProcessorRedactionSummary(t *testing.T) {
 	rec = emitWith(attribute.StringValue("clean"), attribute.String("user", "bob"))
 	_, ok := kvs(rec)["redaction.count"]
 	assert.False(t, ok, "nothing redacted, no count")
+}
+
+// wirePipeline is a LoggerProvider exporting everything in one batch at
+// shutdown through the real otlploggrpc exporter (no retries) to an
+// in-process receiver; with bridge, logbridge's Processor comes first.
+func wirePipeline(t *testing.T, bridge bool, opts ...sdklog.LoggerProviderOption) (*otlptest.Receiver, *sdklog.LoggerProvider) {
+	t.Helper()
+	rcv := otlptest.Start(t)
+	exp, err := otlploggrpc.New(t.Context(), otlploggrpc.WithEndpoint(rcv.Addr()), otlploggrpc.WithInsecure(),
+		otlploggrpc.WithRetry(otlploggrpc.RetryConfig{Enabled: false}))
+	require.NoError(t, err)
+	var proc sdklog.Processor = sdklog.NewBatchProcessor(exp, sdklog.WithExportInterval(time.Hour))
+	if bridge {
+		proc = logbridge.NewProcessor(proc)
+	}
+	return rcv, sdklog.NewLoggerProvider(append(opts, sdklog.WithProcessor(proc))...)
+}
+
+// wireRecords returns every record received, and the resources they came
+// with.
+func wireRecords(rcv *otlptest.Receiver) []*logspb.LogRecord {
+	var out []*logspb.LogRecord
+	for _, req := range rcv.Logs() {
+		for _, rl := range req.GetResourceLogs() {
+			for _, sl := range rl.GetScopeLogs() {
+				out = append(out, sl.GetLogRecords()...)
+			}
+		}
+	}
+	return out
+}
+
+func recordAttr(r *logspb.LogRecord, key string) (*commonpb.AnyValue, bool) {
+	for _, kv := range r.GetAttributes() {
+		if kv.GetKey() == key {
+			return kv.GetValue(), true
+		}
+	}
+	return nil, false
+}
+
+// An audit record of GET /%ff carries invalid UTF-8 in url.path: the OTLP
+// exporter fails to marshal the whole batch, and every audit record in it
+// is lost. Five ~900 KB paths push one export over the receiver's 4 MiB
+// limit. With the Processor every record arrives, valid and bounded, the
+// changed ones marked with redaction.sanitized.
+func TestProcessorWireSanitizesAndBounds(t *testing.T) {
+	long := "/" + strings.Repeat("p", 900<<10)
+	tests := []struct {
+		name   string
+		paths  []string
+		marked int
+		body   string // of an application record
+		key    string
+		wire   string // the exporter's error without the Processor
+	}{
+		{"invalid UTF-8", []string{"/ok/1", "/\xff", "/ok/2", "/\xc3("}, 3, "body \xff", "k\xff", "invalid UTF-8"},
+		{"over 4 MiB", []string{long, long, long, long, long}, 5, "body", "k", "larger than max"},
+	}
+	for _, tt := range tests {
+		for _, bridge := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/bridge=%v", tt.name, bridge), func(t *testing.T) {
+				rcv, lp := wirePipeline(t, bridge)
+				// Records as a logger that copies request bytes verbatim writes
+				// them (otelbearer's own audit records are cleaned at the
+				// source, see TestWireValidUTF8 in the root package).
+				for _, p := range tt.paths {
+					var rec log.Record
+					rec.SetEventName(otelbearer.AuditEventAuthn)
+					rec.AddAttributes(attribute.String("url.path", p))
+					lp.Logger("access").Emit(t.Context(), rec)
+				}
+				var rec log.Record
+				rec.SetBody(attribute.StringValue(tt.body))
+				rec.AddAttributes(attribute.String(tt.key, "v"))
+				lp.Logger("app").Emit(t.Context(), rec)
+				err := lp.Shutdown(t.Context())
+				if !bridge {
+					require.ErrorContains(t, err, tt.wire)
+					assert.Zero(t, rcv.LogCount(), "the whole batch is lost")
+					return
+				}
+				require.NoError(t, err)
+				recs := wireRecords(rcv)
+				require.Len(t, recs, len(tt.paths)+1, "every record arrives")
+				marked := 0
+				for _, r := range recs {
+					assert.True(t, utf8.ValidString(r.GetBody().GetStringValue()))
+					for _, kv := range r.GetAttributes() {
+						assert.True(t, utf8.ValidString(kv.GetKey()))
+						assert.True(t, utf8.ValidString(kv.GetValue().GetStringValue()), kv.GetKey())
+					}
+					if p, ok := recordAttr(r, "url.path"); ok {
+						assert.LessOrEqual(t, len(p.GetStringValue()), otelbearer.DefaultMaxValueBytes)
+					}
+					if _, ok := recordAttr(r, string(otelbearer.RedactionSanitizedKey)); ok {
+						marked++
+					}
+				}
+				assert.Equal(t, tt.marked, marked, "the changed records")
+			})
+		}
+	}
+}
+
+// The log resource cannot be rewritten by a processor; the LoggerProvider
+// gets it redacted once (as setup.Start does), and the wire shows it.
+func TestProcessorWireResource(t *testing.T) {
+	r, err := otelbearer.NewRedactor()
+	require.NoError(t, err)
+	res := resource.NewSchemaless(attribute.String("service.name", "api"),
+		attribute.String("deployment.api_key", "cnryRes1"), attribute.String("note", "Bearer cnryRes2"))
+	for _, redacted := range []bool{false, true} {
+		give := res
+		if redacted {
+			give = r.Resource(res)
+		}
+		rcv, lp := wirePipeline(t, true, sdklog.WithResource(give))
+		var rec log.Record
+		rec.SetBody(attribute.StringValue("m"))
+		lp.Logger("app").Emit(t.Context(), rec)
+		require.NoError(t, lp.Shutdown(t.Context()))
+		require.Equal(t, 1, rcv.LogCount())
+		assert.Equal(t, !redacted, rcv.Contains("cnryRes1"))
+		assert.Equal(t, !redacted, rcv.Contains("cnryRes2"))
+		assert.True(t, rcv.Contains("api"))
+	}
+}
+
+// Over the record bound, the body and attributes are cut longest first;
+// the stamped attributes stay whole.
+func TestProcessorRecordBound(t *testing.T) {
+	ctx := requestContext(t)
+	attrs := make([]attribute.KeyValue, 0, 20)
+	for i := range 20 {
+		attrs = append(attrs, attribute.String(fmt.Sprintf("big.%d", i), strings.Repeat("v", 8<<10)))
+	}
+	rec := emit(t, ctx, attribute.StringValue(strings.Repeat("b", 8<<10)), attrs...)
+	total := len(rec.Body().AsString())
+	rec.WalkAttributes(func(kv attribute.KeyValue) bool {
+		total += len(kv.Key) + len(kv.Value.String())
+		return true
+	})
+	assert.LessOrEqual(t, total, otelbearer.DefaultMaxRecordBytes)
+	m := kvs(rec)
+	for _, kv := range otelbearer.Attributes(ctx) {
+		assert.Equal(t, kv.Value, m[string(kv.Key)], kv.Key)
+	}
+	assert.Equal(t, int64(21), m[string(otelbearer.RedactionSanitizedKey)].AsInt64())
+}
+
+// A record's scope cannot be rewritten by a processor; NewLoggerProvider
+// redacts and sanitizes it when the Logger is made. Without it, a scope
+// name with invalid UTF-8 loses the whole batch and a scope attribute
+// reaches the wire.
+func TestLoggerProviderWireScope(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		rcv, lp := wirePipeline(t, true)
+		var provider log.LoggerProvider = lp
+		if wrap {
+			provider = logbridge.NewLoggerProvider(lp)
+		}
+		logger := provider.Logger("app\xff", log.WithInstrumentationVersion("1.0"),
+			log.WithInstrumentationAttributes(attribute.String("api_key", "cnryScope1")))
+		var rec log.Record
+		rec.SetBody(attribute.StringValue("m"))
+		logger.Emit(t.Context(), rec)
+		err := lp.Shutdown(t.Context())
+		if !wrap {
+			require.ErrorContains(t, err, "invalid UTF-8")
+			assert.Zero(t, rcv.LogCount())
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, 1, rcv.LogCount())
+		assert.False(t, rcv.Contains("cnryScope1"))
+		sl := rcv.Logs()[0].GetResourceLogs()[0].GetScopeLogs()[0]
+		assert.Equal(t, "app\uFFFD", sl.GetScope().GetName())
+		assert.Equal(t, "1.0", sl.GetScope().GetVersion())
+	}
 }

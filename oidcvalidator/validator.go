@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -115,8 +114,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Clai
 	// go-jose decodes leniently (skipping whitespace, ignoring unused
 	// bits) and verifies the signature over the re-encoded header and
 	// payload: refuse every spelling but the canonical one first.
-	if err := claimset.CheckCompact(token); err != nil {
-		return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: %w", otelbearer.ErrTokenInvalid, err)
+	if err := claimset.Precheck("oidcvalidator", token); err != nil {
+		return otelbearer.Claims{}, err
 	}
 	if v.client != nil {
 		ctx = oidc.ClientContext(ctx, v.client)
@@ -139,20 +138,7 @@ func (v *Validator) Validate(ctx context.Context, token string) (otelbearer.Clai
 			otelbearer.ErrTokenInvalid, idt.Audience, v.audience)
 	}
 	claims, err := claimsOf(idt)
-	if err != nil {
-		return otelbearer.Claims{}, fmt.Errorf("%w: %w", otelbearer.ErrTokenInvalid, err)
-	}
-	if v.revoked != nil {
-		revoked, err := v.revoked(ctx, claims.TokenID)
-		if err != nil {
-			return otelbearer.Claims{}, fmt.Errorf("%w: oidcvalidator: revocation check: %w",
-				otelbearer.ErrValidatorUnavailable, err)
-		}
-		if revoked {
-			return otelbearer.Claims{}, otelbearer.ErrTokenRevoked
-		}
-	}
-	return claims, nil
+	return claimset.Finish(ctx, "oidcvalidator", claims, err, v.revoked)
 }
 
 // supportedAlgs are the signing algorithms go-oidc verifies.
@@ -215,7 +201,7 @@ type extraClaims struct {
 func claimsOf(idt *oidc.IDToken) (otelbearer.Claims, error) {
 	var x extraClaims
 	if err := idt.Claims(&x); err != nil {
-		return otelbearer.Claims{}, fmt.Errorf("oidcvalidator: claims: %w", err)
+		return otelbearer.Claims{}, fmt.Errorf("claims: %w", err)
 	}
 	c := otelbearer.Claims{
 		Subject:   idt.Subject,
@@ -240,14 +226,10 @@ func scopesClaim(raw json.RawMessage, name string) ([]string, error) {
 	var v any
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return nil, fmt.Errorf("oidcvalidator: claim %s: %w", name, err)
+			return nil, fmt.Errorf("claim %s: %w", name, err)
 		}
 	}
-	s, err := claimset.Scopes(name, v)
-	if err != nil {
-		return nil, fmt.Errorf("oidcvalidator: %w", err)
-	}
-	return s, nil
+	return claimset.Scopes(name, v)
 }
 
 // config holds what the options set.
@@ -278,13 +260,8 @@ func (c config) oidcConfig() *oidc.Config {
 		SkipClientIDCheck: true,
 		Now:               c.now,
 	}
-	oc.SupportedSigningAlgs = slices.DeleteFunc(slices.Clone(c.algs), func(a string) bool {
-		return strings.EqualFold(a, "none")
-	})
-	if c.algsSet && len(oc.SupportedSigningAlgs) == 0 {
-		// An empty list would make go-oidc fall back to RS256; keep the
-		// validator closed instead.
-		oc.SupportedSigningAlgs = []string{"invalid: no algorithm allowed"}
-	}
+	if c.algsSet || len(c.algs) > 0 {
+		oc.SupportedSigningAlgs = claimset.WithoutNone(c.algs)
+	} // else go-oidc's default, RS256
 	return oc
 }

@@ -128,19 +128,27 @@ func TestStartExportsRedactedSpansAndLogs(t *testing.T) {
 	assert.True(t, rcv.Contains("Bearer "+otelbearer.Redacted))
 }
 
-func TestStartSetsGlobals(t *testing.T) {
-	rcv := otlptest.Start(t)
-	env(t, rcv.Addr())
-	prevTP, prevLP, prevProp := otel.GetTracerProvider(), otel.GetLoggerProvider(), otel.GetTextMapPropagator()
+// restoreGlobals puts the global providers back when t ends.
+func restoreGlobals(t *testing.T) {
+	prevTP, prevLP, prevMP, prevProp := otel.GetTracerProvider(), otel.GetLoggerProvider(),
+		otel.GetMeterProvider(), otel.GetTextMapPropagator()
 	t.Cleanup(func() {
 		otel.SetTracerProvider(prevTP)
 		otel.SetLoggerProvider(prevLP)
+		otel.SetMeterProvider(prevMP)
 		otel.SetTextMapPropagator(prevProp)
 	})
+}
+
+func TestStartSetsGlobals(t *testing.T) {
+	rcv := otlptest.Start(t)
+	env(t, rcv.Addr())
+	restoreGlobals(t)
 	p, err := setup.Start(t.Context())
 	require.NoError(t, err)
 	assert.Same(t, p.TracerProvider, otel.GetTracerProvider())
 	assert.Same(t, p.LoggerProvider, otel.GetLoggerProvider())
+	assert.Same(t, p.MeterProvider, otel.GetMeterProvider())
 	assert.ElementsMatch(t, []string{"traceparent", "tracestate", "baggage"}, otel.GetTextMapPropagator().Fields())
 
 	require.Equal(t, http.StatusOK, serveOne(t, nil)) // global providers

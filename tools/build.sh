@@ -11,7 +11,11 @@
 #                                                      from tools/collector/manifest.yaml
 #
 # Binaries go to a cache OUTSIDE the repository, keyed by the pinned version:
-#   ${OTELBEARER_CACHE:-$HOME/.cache/otelbearer}/bin/otelcol-<release>/otelcol
+#   ${OTELBEARER_CACHE:-$HOME/.cache/otelbearer}/bin/otelcol-<release>-<source hash>/otelcol
+#   (the Collector's components change with manifest.yaml at one release, so
+#   its directory also carries the first 12 hex digits of the source hash:
+#   checkouts with different component sets share the cache without
+#   rebuilding over each other)
 #   .../bin/jaeger-<version>/jaeger
 #   .../bin/victoria-logs-<version>/victoria-logs
 # A binary is rebuilt only when it is missing or when the committed go.mod /
@@ -47,7 +51,7 @@ victoriametrics_version() { modversion "${TOOLS_DIR}/victoriametrics/go.mod" git
 # binpath NAME: the cached binary's path for the pinned version.
 binpath() {
 	case "$1" in
-	collector) printf '%s\n' "${BIN_DIR}/otelcol-$(collector_version)/otelcol" ;;
+	collector) printf '%s\n' "${BIN_DIR}/otelcol-$(collector_version)-$(stamp collector | cut -c1-12)/otelcol" ;;
 	jaeger) printf '%s\n' "${BIN_DIR}/jaeger-$(jaeger_version)/jaeger" ;;
 	victorialogs) printf '%s\n' "${BIN_DIR}/victoria-logs-$(victorialogs_version)/victoria-logs" ;;
 	victoriametrics) printf '%s\n' "${BIN_DIR}/victoria-metrics-$(victoriametrics_version)/victoria-metrics" ;;

@@ -1,5 +1,8 @@
-// Package claimset holds what the validator adapters share: reading the
-// scope claims and checking that a token is in canonical compact form.
+// Package claimset holds what the validator adapters (jwtvalidator,
+// oidcvalidator) share: the start of Validate (a token in canonical
+// compact form, [Precheck]), the algorithm list without "none"
+// ([WithoutNone]), reading the scope claims ([Scopes]) and the end of
+// Validate (the revocation check and the errors, [Finish]).
 package claimset
 
 import (

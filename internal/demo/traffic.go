@@ -191,7 +191,7 @@ func (d *demo) guide(ctx context.Context) error {
 	section("Try it yourself (a freshly minted token for alice, valid 1h)")
 	fmt.Fprintf(out, "  curl -i -H 'Authorization: Bearer %s' %s/api/data/alice-1\n", d.aliceFresh, st.ExampleURL())
 	fmt.Fprintf(out, "  curl -i -H 'Authorization: Bearer %s' %s/api/data/bob-1     # 403, kept by tail sampling\n", d.aliceFresh, st.ExampleURL())
-	fmt.Fprintf(out, "  mint more: go run ./example mint -sub bob [-scope read] [-ttl 1h]\n")
+	fmt.Fprintf(out, "  mint more: go run ./internal/demo/service mint -sub bob [-scope read] [-ttl 1h]\n")
 	return nil
 }
 

@@ -1,7 +1,9 @@
 // Package otlptest is an in-process OTLP/gRPC receiver for tests. It
-// accepts trace and log exports on 127.0.0.1 (a free port), keeps every
-// request, and exposes each request's serialized protobuf bytes, so a test
-// can search exactly what an exporter put on the wire.
+// accepts trace, log and metric exports on 127.0.0.1 (a free port), keeps
+// every request, and exposes each request's serialized protobuf bytes, so
+// a test can search exactly what an exporter put on the wire. It can
+// answer slowly ([Receiver.SetDelay]) or refuse exports
+// ([Receiver.SetUnavailable]) to play a slow or failed collector.
 package otlptest
 
 import (
@@ -13,8 +15,11 @@ import (
 	"time"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
+	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -26,9 +31,14 @@ type Receiver struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 
-	traces []*coltracepb.ExportTraceServiceRequest
-	logs   []*collogspb.ExportLogsServiceRequest
-	raw    [][]byte // every request's bytes, in arrival order
+	traces  []*coltracepb.ExportTraceServiceRequest
+	logs    []*collogspb.ExportLogsServiceRequest
+	metrics []*colmetricpb.ExportMetricsServiceRequest
+	raw     [][]byte // every request's bytes, in arrival order
+
+	delay       time.Duration // before answering an export
+	unavailable bool          // answer Unavailable and keep nothing
+	refused     int           // exports refused while unavailable
 }
 
 // Start starts a Receiver on 127.0.0.1:0 and stops it when t ends. It fails
@@ -43,6 +53,7 @@ func Start(t testing.TB) *Receiver {
 	r.cond = sync.NewCond(&r.mu)
 	coltracepb.RegisterTraceServiceServer(r.srv, traceService{r: r})
 	collogspb.RegisterLogsServiceServer(r.srv, logsService{r: r})
+	colmetricpb.RegisterMetricsServiceServer(r.srv, metricsService{r: r})
 	go func() { _ = r.srv.Serve(lis) }()
 	t.Cleanup(r.Stop)
 	return r
@@ -69,7 +80,7 @@ func (r *Receiver) Logs() []*collogspb.ExportLogsServiceRequest {
 }
 
 // Bytes returns the serialized protobuf bytes of every request received so
-// far (traces and logs), concatenated in arrival order.
+// far (traces, logs and metrics), concatenated in arrival order.
 func (r *Receiver) Bytes() []byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -150,7 +161,56 @@ func (r *Receiver) wait(timeout time.Duration, done func() bool) bool {
 	return true
 }
 
-func (r *Receiver) record(msg proto.Message, add func()) error {
+// SetDelay makes every later trace and log export wait d before it is
+// answered (and kept); 0 answers at once.
+func (r *Receiver) SetDelay(d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.delay = d
+}
+
+// SetUnavailable makes later trace and log exports fail with gRPC status
+// Unavailable (a collector that is down; exporters retry it) and keeps
+// nothing from them, until it is called with false.
+func (r *Receiver) SetUnavailable(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.unavailable = on
+}
+
+// Refused returns the number of exports refused while unavailable.
+func (r *Receiver) Refused() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.refused
+}
+
+// Metrics returns the metric requests received so far.
+func (r *Receiver) Metrics() []*colmetricpb.ExportMetricsServiceRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*colmetricpb.ExportMetricsServiceRequest(nil), r.metrics...)
+}
+
+func (r *Receiver) record(ctx context.Context, msg proto.Message, add func()) error {
+	r.mu.Lock()
+	delay, unavailable := r.delay, r.unavailable
+	if unavailable {
+		r.refused++
+	}
+	r.mu.Unlock()
+	if unavailable {
+		return status.Error(codes.Unavailable, "otlptest: unavailable")
+	}
+	if delay > 0 {
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return status.FromContextError(ctx.Err()).Err()
+		}
+	}
 	b, err := proto.Marshal(msg)
 	if err != nil {
 		return err
@@ -168,8 +228,8 @@ type traceService struct {
 	r *Receiver
 }
 
-func (s traceService) Export(_ context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
-	err := s.r.record(req, func() { s.r.traces = append(s.r.traces, req) })
+func (s traceService) Export(ctx context.Context, req *coltracepb.ExportTraceServiceRequest) (*coltracepb.ExportTraceServiceResponse, error) {
+	err := s.r.record(ctx, req, func() { s.r.traces = append(s.r.traces, req) })
 	return &coltracepb.ExportTraceServiceResponse{}, err
 }
 
@@ -178,7 +238,25 @@ type logsService struct {
 	r *Receiver
 }
 
-func (s logsService) Export(_ context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
-	err := s.r.record(req, func() { s.r.logs = append(s.r.logs, req) })
+func (s logsService) Export(ctx context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
+	err := s.r.record(ctx, req, func() { s.r.logs = append(s.r.logs, req) })
 	return &collogspb.ExportLogsServiceResponse{}, err
+}
+
+type metricsService struct {
+	colmetricpb.UnimplementedMetricsServiceServer
+	r *Receiver
+}
+
+func (s metricsService) Export(_ context.Context, req *colmetricpb.ExportMetricsServiceRequest) (*colmetricpb.ExportMetricsServiceResponse, error) {
+	b, err := proto.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	s.r.mu.Lock()
+	defer s.r.mu.Unlock()
+	s.r.metrics = append(s.r.metrics, req)
+	s.r.raw = append(s.r.raw, b)
+	s.r.cond.Broadcast()
+	return &colmetricpb.ExportMetricsServiceResponse{}, nil
 }

@@ -56,13 +56,13 @@ func FindBinaries(root string) (Binaries, error) {
 	return b, nil
 }
 
-// BuildExample builds the example module (root/example) into dir and
-// returns the binary's path.
+// BuildExample builds the demo service (root/internal/demo/service)
+// into dir and returns the binary's path.
 func BuildExample(ctx context.Context, root, dir string) (string, error) {
 	out := filepath.Join(dir, "example")
-	cmd := exec.CommandContext(ctx, "go", "build", "-C", filepath.Join(root, "example"), "-o", out, ".")
+	cmd := exec.CommandContext(ctx, "go", "build", "-C", root, "-o", out, "./internal/demo/service")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build -C example: %v\n%s", err, b)
+		return "", fmt.Errorf("go build ./internal/demo/service: %v\n%s", err, b)
 	}
 	return out, nil
 }

@@ -100,6 +100,21 @@ func (p *Proc) Stop(grace time.Duration) error {
 	return p.stopErr
 }
 
+// Kill sends SIGKILL to the process group and waits for the process to
+// exit. Stop afterwards reports no error for it.
+func (p *Proc) Kill() error {
+	var err error
+	p.stopOnce.Do(func() {
+		if p.Exited() {
+			err = p.exitError("exited before it was killed")
+			return
+		}
+		err = signalGroup(p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	})
+	return err
+}
+
 // exitError describes how the process ended, with the tail of its log.
 func (p *Proc) exitError(what string) error {
 	return fmt.Errorf("%s %s (%v); last output:\n%s", p.Name, what, p.waitErr, p.Tail(20))

@@ -114,3 +114,20 @@ func TestPortsAreDistinct(t *testing.T) {
 		t.Fatalf("taken port %d handed out", a)
 	}
 }
+
+func TestKillIgnoresSIGTERMTraps(t *testing.T) {
+	dir := t.TempDir()
+	p, err := startProc(dir, "stubborn", "/bin/sh", []string{"-c", "trap '' TERM; while :; do sleep 0.05; done"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil { // SIGTERM would be ignored; SIGKILL cannot be
+		t.Fatal(err)
+	}
+	if !p.Exited() || !gone(p.Pid()) {
+		t.Fatalf("process %d still there after Kill", p.Pid())
+	}
+	if err := p.Stop(time.Second); err != nil { // a killed process stops cleanly
+		t.Fatal(err)
+	}
+}

@@ -31,8 +31,10 @@ type Span struct {
 	TraceID       string `json:"traceID"`
 	SpanID        string `json:"spanID"`
 	OperationName string `json:"operationName"`
-	References    []struct {
+	// References are the parent (CHILD_OF) and the links (FOLLOWS_FROM).
+	References []struct {
 		RefType string `json:"refType"`
+		TraceID string `json:"traceID"`
 		SpanID  string `json:"spanID"`
 	} `json:"references"`
 	Tags      []KV   `json:"tags"`

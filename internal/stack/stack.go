@@ -76,6 +76,11 @@ type CollectorConfig struct {
 	// ExportFile is the file exporter's output (default Dir/export-N.jsonl,
 	// N counting Collector starts).
 	ExportFile string
+	// StorageDir is COLLECTOR_STORAGE_DIR, the file_storage directory of
+	// the exporters' persistent queues (default Dir/collector-storage,
+	// the same for every start, so a restarted Collector replays what a
+	// killed one left queued). StartCollector creates it.
+	StorageDir string
 }
 
 // ExampleConfig is the example service's environment.
@@ -88,6 +93,9 @@ type ExampleConfig struct {
 	SigningKey string
 	// RevokedJTIs is EXAMPLE_REVOKED_JTIS.
 	RevokedJTIs []string
+	// Env is added to the example's environment last (NAME=value), e.g.
+	// OTEL_EXPORTER_OTLP_TIMEOUT.
+	Env []string
 }
 
 // Stack is a running pipeline.
@@ -105,8 +113,10 @@ type Stack struct {
 	ExportFiles []string
 }
 
-// Start starts the whole stack and waits until every part is ready. On
-// error everything already started is stopped again.
+// Start starts the whole stack and waits until every part is ready; the
+// example only when cfg.Bin.Example is set (a test that sends its own
+// telemetry leaves it empty). On error everything already started is
+// stopped again.
 func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.ReadyTimeout == 0 {
 		cfg.ReadyTimeout = 60 * time.Second
@@ -131,7 +141,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err == nil {
 		err = s.startVMAlert(ctx)
 	}
-	if err == nil {
+	if err == nil && cfg.Bin.Example != "" {
 		err = s.StartExample(ctx, cfg.Example)
 	}
 	if err != nil {
@@ -140,17 +150,40 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	return s, nil
 }
 
+// VictoriaLogsFlushInterval is VictoriaLogs' -inmemoryDataFlushInterval
+// here. It is an operator setting: the longest time an ingested record
+// sits only in memory, i.e. what a killed VictoriaLogs may lose of what it
+// had already acknowledged (its default is 5s; 1s is its minimum). Short
+// also makes records searchable sooner.
+const VictoriaLogsFlushInterval = "1s"
+
 func (s *Stack) startVictoriaLogs(ctx context.Context) error {
+	if s.VictoriaLogs != nil && !s.VictoriaLogs.Exited() {
+		return errors.New("stack: victorialogs already running")
+	}
 	var err error
 	s.VictoriaLogs, err = startProc(s.cfg.Dir, "victorialogs", s.cfg.Bin.VictoriaLogs, []string{
 		"-storageDataPath", filepath.Join(s.cfg.Dir, "victorialogs-data"),
 		"-httpListenAddr", addr(s.Ports.VictoriaLogs),
+		"-inmemoryDataFlushInterval", VictoriaLogsFlushInterval,
 	}, nil)
 	if err != nil {
 		return err
 	}
 	return s.VictoriaLogs.waitHTTP(ctx, s.VictoriaLogsURL()+"/health", s.cfg.ReadyTimeout)
 }
+
+// StopVictoriaLogs stops VictoriaLogs (SIGTERM; it flushes its data).
+func (s *Stack) StopVictoriaLogs() error {
+	if s.VictoriaLogs == nil {
+		return nil
+	}
+	return s.VictoriaLogs.Stop(15 * time.Second)
+}
+
+// StartVictoriaLogs starts VictoriaLogs again after StopVictoriaLogs, on
+// the same port and data directory, and waits until it is ready.
+func (s *Stack) StartVictoriaLogs(ctx context.Context) error { return s.startVictoriaLogs(ctx) }
 
 func (s *Stack) startJaeger(ctx context.Context) error {
 	p := s.Ports
@@ -187,6 +220,12 @@ func (s *Stack) StartCollector(ctx context.Context, cc CollectorConfig) error {
 	if cc.ExportFile == "" {
 		cc.ExportFile = filepath.Join(s.cfg.Dir, fmt.Sprintf("export-%d.jsonl", s.collectorStarts))
 	}
+	if cc.StorageDir == "" {
+		cc.StorageDir = filepath.Join(s.cfg.Dir, "collector-storage")
+	}
+	if err := os.MkdirAll(cc.StorageDir, 0o750); err != nil {
+		return err
+	}
 	s.ExportFiles = append(s.ExportFiles, cc.ExportFile)
 	s.cfg.Collector = cc
 	p := s.Ports
@@ -206,6 +245,7 @@ func (s *Stack) StartCollector(ctx context.Context, cc CollectorConfig) error {
 			"COLLECTOR_FILE_EXPORT_PATH=" + cc.ExportFile,
 			"COLLECTOR_FILE_FLUSH_INTERVAL=100ms",
 			"DEBUG_VERBOSITY=" + cc.DebugVerbosity,
+			"COLLECTOR_STORAGE_DIR=" + cc.StorageDir,
 		})
 	if err != nil {
 		return err
@@ -221,6 +261,20 @@ func (s *Stack) StopCollector() error {
 	}
 	return s.Collector.Stop(15 * time.Second)
 }
+
+// KillCollector kills the Collector with SIGKILL, as a crash or the OOM
+// killer would: nothing is flushed; what its persistent queues hold on disk
+// is sent by the next StartCollector, what tail sampling held in memory is
+// lost.
+func (s *Stack) KillCollector() error {
+	if s.Collector == nil {
+		return nil
+	}
+	return s.Collector.Kill()
+}
+
+// CollectorOTLPEndpoint is the Collector's OTLP/gRPC host:port.
+func (s *Stack) CollectorOTLPEndpoint() string { return addr(s.Ports.CollectorGRPC) }
 
 // StartExample starts the example service with ec, sending OTLP to the
 // Collector. Stop the running one first with StopExample.
@@ -239,6 +293,7 @@ func (s *Stack) StartExample(ctx context.Context, ec ExampleConfig) error {
 		"OTEL_TRACES_SAMPLER=always_on",
 		"EXAMPLE_REVOKED_JTIS="+strings.Join(ec.RevokedJTIs, ","),
 	)
+	env = append(env, ec.Env...)
 	var err error
 	s.Example, err = startProc(s.cfg.Dir, "example", s.cfg.Bin.Example,
 		[]string{"-addr", s.ExampleAddr()}, env)

@@ -21,8 +21,8 @@ import (
 	"github.com/otelbearer/otelbearer/setup"
 )
 
-// scopeName is the instrumentation scope of the example's own spans and logs.
-const scopeName = "github.com/otelbearer/otelbearer/example"
+// scopeName is the instrumentation scope of the service's own spans and logs.
+const scopeName = "github.com/otelbearer/otelbearer/internal/demo/service"
 
 // Shutdown budgets: the HTTP server first (in-flight requests end their
 // spans and audit records), then the providers (traces, then logs).
@@ -31,14 +31,14 @@ const (
 	providerShutdownTimeout = 5 * time.Second
 )
 
-// serve runs the example server on lis until ctx is done, then shuts it
+// serve runs the server on lis until ctx is done, then shuts it
 // down in order: HTTP server, TracerProvider, LoggerProvider. It returns
 // an error only when the server could not start or serve; shutdown
 // problems (an unreachable collector) are reported on stderr.
 func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Writer) error {
 	if os.Getenv("OTEL_SERVICE_NAME") == "" {
 		// Read by setup.Start through resource.WithService.
-		if err := os.Setenv("OTEL_SERVICE_NAME", DefaultServiceName); err != nil {
+		if err := os.Setenv("OTEL_SERVICE_NAME", defaultServiceName); err != nil {
 			_ = lis.Close()
 			return err
 		}
@@ -76,7 +76,7 @@ func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Wri
 
 	validator := jwtvalidator.NewHMAC(cfg.signingKey,
 		jwtvalidator.WithAlgorithms("HS256"),
-		jwtvalidator.WithIssuer(Issuer),
+		jwtvalidator.WithIssuer(tokenIssuer),
 		jwtvalidator.WithRevocation(func(_ context.Context, jti string) (bool, error) {
 			return cfg.revoked[jti], nil
 		}),
@@ -109,7 +109,7 @@ func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Wri
 
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), serverShutdownTimeout)
 	if err := srv.Shutdown(sctx); err != nil {
-		fmt.Fprintln(stderr, "example: http shutdown:", err)
+		fmt.Fprintln(stderr, "service: http shutdown:", err)
 	}
 	cancel()
 	if serveErr == nil {
@@ -122,7 +122,7 @@ func serve(ctx context.Context, cfg serveConfig, lis net.Listener, stderr io.Wri
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), providerShutdownTimeout)
 	defer cancel()
 	if err := providers.Shutdown(pctx); err != nil {
-		fmt.Fprintln(stderr, "example: telemetry shutdown:", err)
+		fmt.Fprintln(stderr, "service: telemetry shutdown:", err)
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil

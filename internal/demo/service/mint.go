@@ -10,13 +10,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// ClientID is the client_id claim of the tokens this example issues.
-const ClientID = "otelbearer-example"
+// tokenClientID is the client_id claim of the tokens this service issues.
+const tokenClientID = "otelbearer-example"
 
-// runMint implements "example mint": it prints one signed token on stdout
+// runMint implements "service mint": it prints one signed token on stdout
 // and nothing else.
 func runMint(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("example mint", flag.ContinueOnError)
+	fs := flag.NewFlagSet("service mint", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	sub := fs.String("sub", "", "subject (user id); required")
 	scope := fs.String("scope", "read", `scopes, space- or comma-separated ("" for none)`)
@@ -29,7 +29,7 @@ func runMint(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *sub == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: example mint -sub SUBJECT [-scope read] [-ttl 1h] [-jti ID]")
+		fmt.Fprintln(stderr, "usage: service mint -sub SUBJECT [-scope read] [-ttl 1h] [-jti ID]")
 		return 2
 	}
 	id := *jti
@@ -39,7 +39,7 @@ func runMint(args []string, stdout, stderr io.Writer) int {
 	scopes := strings.FieldsFunc(*scope, func(r rune) bool { return r == ' ' || r == ',' })
 	tok, err := mint(signingKey(), *sub, scopes, *ttl, id, time.Now())
 	if err != nil {
-		fmt.Fprintln(stderr, "example mint:", err)
+		fmt.Fprintln(stderr, "service mint:", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, tok)
@@ -50,10 +50,10 @@ func runMint(args []string, stdout, stderr io.Writer) int {
 // after ttl, with id jti.
 func mint(key []byte, sub string, scopes []string, ttl time.Duration, jti string, now time.Time) (string, error) {
 	claims := jwt.MapClaims{
-		"iss":       Issuer,
+		"iss":       tokenIssuer,
 		"sub":       sub,
 		"jti":       jti,
-		"client_id": ClientID,
+		"client_id": tokenClientID,
 		"iat":       now.Unix(),
 		"exp":       now.Add(ttl).Unix(),
 	}

@@ -28,7 +28,7 @@ type app struct {
 	service    *serviceToken
 }
 
-// routes returns the example's routes. NewHandler wraps them.
+// routes returns the service's routes. NewHandler wraps them.
 func (a *app) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -133,7 +133,7 @@ func (a *app) price(r *http.Request) (any, error) {
 	return v, nil
 }
 
-// serviceToken is the example's own credential for internal calls:
+// serviceToken is the service's own credential for internal calls:
 // minted at startup, re-minted shortly before it expires.
 type serviceToken struct {
 	key []byte
@@ -153,7 +153,7 @@ func (s *serviceToken) get(now time.Time) (string, error) {
 	if s.tok != "" && now.Before(s.exp.Add(-5*time.Minute)) {
 		return s.tok, nil
 	}
-	tok, err := mint(s.key, "service:"+DefaultServiceName, []string{"pricing"}, serviceTokenTTL, randomID(), now)
+	tok, err := mint(s.key, "service:"+defaultServiceName, []string{"pricing"}, serviceTokenTTL, randomID(), now)
 	if err != nil {
 		return "", fmt.Errorf("service token: %w", err)
 	}

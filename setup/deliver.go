@@ -1,0 +1,265 @@
+package setup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/otel"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
+
+	"github.com/otelbearer/otelbearer/internal/spool"
+)
+
+// The export loop: it alone calls the exporter and reads the spool.
+
+func (p *logProcessor) run() {
+	timer := time.NewTimer(p.cfg.interval)
+	defer timer.Stop()
+	buf := make([]sdklog.Record, p.cfg.batchSize)
+	for {
+		select {
+		case req := <-p.stopReq:
+			req.resp <- p.shutdown(req.ctx, buf)
+			close(p.done)
+			p.cancel()
+			return
+		case req := <-p.flushReq:
+			err := p.deliver(req.ctx, buf, true, true) // the caller's ctx bounds a flush
+			p.drops.report(time.Now(), true)
+			req.resp <- err
+			continue
+		case <-timer.C:
+			_ = p.deliver(p.ctx, buf, true, false)
+		case <-p.trigger:
+			_ = p.deliver(p.ctx, buf, false, false)
+		}
+		timer.Reset(p.cfg.interval)
+	}
+}
+
+// deliver exports the backlog (a failed batch, then spooled batches,
+// oldest first), then queued records: every queued record when all is
+// set, else only full batches. While the exporter fails, it retries only
+// after a backoff (unless now is set) and meanwhile moves queued batches to
+// the spool, so their order is kept and memory freed. It returns the error
+// that left records undelivered, if any.
+func (p *logProcessor) deliver(ctx context.Context, buf []sdklog.Record, all, now bool) error {
+	if p.lastErr != nil && !now && time.Now().Before(p.retryAt) {
+		p.spill(buf)
+		return p.lastErr
+	}
+	if err := p.deliverBacklog(ctx, buf); err != nil {
+		p.failed(err)
+		p.spill(buf)
+		return err
+	}
+	for p.q.Len() > 0 && (all || p.q.Len() >= p.cfg.batchSize) {
+		n := p.q.pop(buf)
+		err := p.export(ctx, buf[:n])
+		if err != nil {
+			p.keep(buf[:n])
+			clear(buf[:n])
+			p.failed(err)
+			p.spill(buf)
+			return err
+		}
+		clear(buf[:n])
+	}
+	p.lastErr, p.backoff = nil, 0
+	return nil
+}
+
+func (p *logProcessor) failed(err error) {
+	p.lastErr = err
+	p.backoff = min(max(2*p.backoff, retryMin), retryMax)
+	p.retryAt = time.Now().Add(p.backoff)
+	otel.Handle(fmt.Errorf("setup: log export failed (records kept for a retry): %w", err))
+}
+
+// deliverBacklog exports the failed in-memory batch, then spooled
+// batches in order.
+func (p *logProcessor) deliverBacklog(ctx context.Context, buf []sdklog.Record) error {
+	// Spooled batches are older than the in-memory one: it is only kept
+	// when there is no spool or the spool is full.
+	if err := p.replay(ctx, buf); err != nil {
+		return err
+	}
+	if len(p.pending) > 0 {
+		if err := p.export(ctx, p.pending); err != nil {
+			return err
+		}
+		p.pending = nil
+	}
+	return nil
+}
+
+// replay exports spooled batches, oldest first. While a long backlog is
+// replayed and the queue fills up, queued records are spilled behind it
+// (and replayed in turn), so they keep their order and are not dropped.
+func (p *logProcessor) replay(ctx context.Context, buf []sdklog.Record) error {
+	if p.spool == nil {
+		return nil
+	}
+	for {
+		spilled, err := p.replayTo(ctx, buf, p.spool.Newest())
+		if err != nil || !spilled {
+			return err
+		}
+	}
+}
+
+// replayTo exports spooled batches up to segment last. Segments appended
+// by others meanwhile (records emitted after Shutdown) wait for the next
+// delivery, so a replay during Shutdown ends. It reports whether it spilled
+// queued records into the spool.
+func (p *logProcessor) replayTo(ctx context.Context, buf []sdklog.Record, last uint64) (spilled bool, err error) {
+	var prev uint64
+	for {
+		// Gather segments up to a batch (late records are one a segment).
+		var recs []sdklog.Record
+		var seqs []uint64
+		for len(recs) < p.cfg.batchSize {
+			seq, b, ok, err := p.spool.After(prev)
+			if err != nil {
+				return spilled, err
+			}
+			if !ok || seq > last {
+				break
+			}
+			prev = seq
+			got, err := p.rp.decode(b)
+			if err != nil {
+				// An unreadable segment cannot become readable: count it, remove it.
+				otel.Handle(fmt.Errorf("setup: spool segment %d dropped: %w", seq, err))
+				p.drop(false, reasonSpoolCorrupt, 1) // records unknown: one per segment
+				if err := p.spool.Remove(seq); err != nil {
+					return spilled, err
+				}
+				continue
+			}
+			seqs = append(seqs, seq)
+			recs = append(recs, got...)
+		}
+		if len(seqs) == 0 {
+			return spilled, nil
+		}
+		if err := p.export(ctx, recs); err != nil {
+			return spilled, err
+		}
+		p.m.replayed.Add(context.Background(), int64(len(recs)))
+		for _, seq := range seqs {
+			if err := p.spool.Remove(seq); err != nil {
+				return spilled, err
+			}
+		}
+		if p.q.Len() >= p.cfg.queueSize/2 && len(p.pending) == 0 {
+			p.spill(buf)
+			spilled = true
+		}
+	}
+}
+
+// export exports recs within the export timeout and counts the outcome.
+func (p *logProcessor) export(ctx context.Context, recs []sdklog.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.exportTimeout)
+	defer cancel()
+	if err := p.exp.Export(ctx, recs); err != nil {
+		p.m.failures.Add(context.Background(), 1)
+		return err
+	}
+	p.m.exported.Add(context.Background(), int64(len(recs)))
+	return nil
+}
+
+// keep puts a batch that failed to export into the spool or, without one
+// or when it is full, keeps it in memory for the next attempt (the queue
+// then fills and drops, counted, when full). At most one batch is kept in
+// memory: callers keep only while nothing is pending.
+func (p *logProcessor) keep(recs []sdklog.Record) {
+	if p.spool != nil {
+		err := p.spoolBatch(recs, true)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, spool.ErrFull) {
+			otel.Handle(fmt.Errorf("setup: %w", err))
+		}
+	}
+	p.pending = append(p.pending, recs...)
+}
+
+// spill moves queued records to the spool while exports fail, until the
+// spool is full.
+func (p *logProcessor) spill(buf []sdklog.Record) {
+	if p.spool == nil {
+		return
+	}
+	for p.q.Len() > 0 && len(p.pending) == 0 {
+		n := p.q.pop(buf)
+		p.keep(buf[:n])
+		clear(buf[:n])
+	}
+}
+
+func (p *logProcessor) spoolBatch(recs []sdklog.Record, durable bool) error {
+	b, err := encodeBatch(recs)
+	switch {
+	case err != nil:
+	case durable:
+		err = p.spool.Append(b)
+	default:
+		err = p.spool.AppendNoSync(b)
+	}
+	if err == nil {
+		p.m.spooled.Add(context.Background(), int64(len(recs)))
+	}
+	return err
+}
+
+// shutdown delivers what it can within ctx, spools or drops (counted) the
+// rest, and shuts the exporter down.
+func (p *logProcessor) shutdown(ctx context.Context, buf []sdklog.Record) error {
+	var err error
+	if ctx.Err() == nil {
+		err = p.deliver(ctx, buf, true, true)
+	} else {
+		err = ctx.Err()
+	}
+	left := p.pending
+	p.pending = nil
+	for p.q.Len() > 0 {
+		n := p.q.pop(buf)
+		left = append(left, buf[:n]...)
+		clear(buf[:n])
+	}
+	var result error
+	switch {
+	case len(left) > 0 && p.spool != nil:
+		var lost []sdklog.Record
+		for i := 0; i < len(left); i += p.cfg.batchSize {
+			chunk := left[i:min(i+p.cfg.batchSize, len(left))]
+			if err := p.spoolBatch(chunk, true); err != nil {
+				lost = append(lost, chunk...)
+			}
+		}
+		if len(lost) > 0 {
+			p.dropRecords(lost, reasonSpoolFull)
+			result = fmt.Errorf("%w: %d records not exported before the shutdown deadline, spool %s full: %w",
+				ErrRecordsDropped, len(lost), p.spool.Dir(), err)
+		}
+	case len(left) > 0:
+		p.dropRecords(left, reasonShutdown)
+		result = fmt.Errorf("%w: %d records not exported before the shutdown deadline: %w", ErrRecordsDropped, len(left), err)
+	}
+	if p.spool != nil && p.spool.Len() > 0 {
+		result = errors.Join(result, fmt.Errorf("%w: %d bytes in %s for the next Start: %w", ErrRecordsSpooled, p.spool.Bytes(), p.spool.Dir(), err))
+	}
+	p.drops.report(time.Now(), true)
+	p.drops.stop()
+	return errors.Join(result, p.exp.Shutdown(ctx))
+}
