@@ -1,10 +1,14 @@
 // Package stack starts the otelbearer pipeline on loopback for the
 // end-to-end suite and the demo: VictoriaLogs, Jaeger v2, the
 // OpenTelemetry Collector (collector-config.yaml) and the example service,
-// each a child process in its own process group with its output in a file.
+// each a child process in its own process group with its output in a file,
+// plus the detection part (VictoriaMetrics, vmalert, an alert receiver;
+// see detect.go).
 //
-// Start order is VictoriaLogs, Jaeger, Collector, example, each waited for
-// on its health endpoint; [Stack.Stop] reverses it, SIGTERM first, so the
+// Start order is VictoriaLogs, VictoriaMetrics, Jaeger, Collector, vmalert,
+// example, each waited for on its health endpoint; [Stack.Stop] stops the
+// example, the Collector, Jaeger and VictoriaLogs in that order, then the
+// detection part, SIGTERM first, so the
 // example flushes its spans and audit records into a Collector that is
 // still running. On Linux the children also die with the parent process
 // (parent-death signal), so a crashed test leaves no orphans.
