@@ -25,8 +25,12 @@ func (d *demo) attacks(ctx context.Context) error {
 	for _, ip := range []string{"127.0.0.12", "127.0.0.13"} {
 		reqs = append(reqs, request{"stolen: alice's token from another IP", ip, "/api/data/alice-3", []string{"Bearer " + d.alice}})
 	}
-	for range 25 {
-		reqs = append(reqs, request{"401 flood (X-Forwarded-For forged)", "127.0.0.15", "/api/data/alice-1", nil})
+	for i := range 25 { // no token, or one made-up token (one fingerprint: not guessing)
+		var auth []string
+		if i%2 == 0 {
+			auth = []string{"Bearer flood-" + strings.Repeat("f", 24)}
+		}
+		reqs = append(reqs, request{"401 flood (X-Forwarded-For forged)", "127.0.0.15", "/api/data/alice-1", auth})
 	}
 	for i := range 6 {
 		reqs = append(reqs, request{"BOLA: bob walks other users' records", "127.0.0.9",
@@ -71,8 +75,8 @@ func sendXFF(ctx context.Context, base string, r request, xff string) (int, erro
 	return resp.StatusCode, nil
 }
 
-// alerts waits until the alerts fired by the run arrive (up to timeout,
-// or until none arrived for a while after the first), then prints them
+// alerts waits until the six alerts of the run arrive (up to timeout, or
+// until none arrived for a while after the first), then prints them
 // with where to look and the report command.
 func (d *demo) alerts(ctx context.Context, timeout time.Duration) {
 	out, st := d.out, d.st
@@ -84,7 +88,7 @@ func (d *demo) alerts(ctx context.Context, timeout time.Duration) {
 		if n != lastN {
 			last, lastN = time.Now(), n
 		}
-		if n >= 5 || (n > 0 && time.Since(last) > 3*st.Detect.Ports.EvalInterval) {
+		if n >= 6 || (n > 0 && time.Since(last) > 5*st.Detect.Ports.EvalInterval) {
 			break
 		}
 		select {
