@@ -5,8 +5,9 @@
 # VictoriaMetrics with vmalert (tools/victoriametrics).
 #
 # Usage:
-#   tools/build.sh collector|jaeger|victorialogs|all   build what is missing
-#   tools/build.sh path collector|jaeger|victorialogs  print one binary's path
+#   tools/build.sh collector|jaeger|victorialogs|victoriametrics|vmalert|all
+#                                                      build what is missing
+#   tools/build.sh path NAME                           print one binary's path
 #   tools/build.sh collector-regen                     regenerate tools/collector/otelcol
 #                                                      from tools/collector/manifest.yaml
 #
@@ -18,6 +19,7 @@
 #   rebuilding over each other)
 #   .../bin/jaeger-<version>/jaeger
 #   .../bin/victoria-logs-<version>/victoria-logs
+#   .../bin/victoria-metrics-<version>/victoria-metrics and .../vmalert
 # A binary is rebuilt only when it is missing or when the committed go.mod /
 # go.sum (and, for the Collector, the generated sources) changed since it was
 # built (a .source-sha256 stamp next to the binary records that).
@@ -56,7 +58,7 @@ binpath() {
 	victorialogs) printf '%s\n' "${BIN_DIR}/victoria-logs-$(victorialogs_version)/victoria-logs" ;;
 	victoriametrics) printf '%s\n' "${BIN_DIR}/victoria-metrics-$(victoriametrics_version)/victoria-metrics" ;;
 	vmalert) printf '%s\n' "${BIN_DIR}/victoria-metrics-$(victoriametrics_version)/vmalert" ;;
-	*) die "unknown component '$1' (want collector, jaeger or victorialogs)" ;;
+	*) die "unknown component '$1' (want collector, jaeger, victorialogs, victoriametrics or vmalert)" ;;
 	esac
 }
 
