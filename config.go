@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/log"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // ScopeName is the instrumentation scope of the audit records.
@@ -38,6 +39,9 @@ type config struct {
 
 	validationTimeout time.Duration
 	traceTrusted      []netip.Prefix
+
+	meterProvider metric.MeterProvider
+	metrics       *authMetrics
 }
 
 // Option configures [NewHandler], [NewMiddleware] and [NewTransport].
@@ -67,6 +71,7 @@ func newConfig(opts ...Option) *config {
 		c.loggerProvider = otel.GetLoggerProvider()
 	}
 	c.logger = c.loggerProvider.Logger(ScopeName, log.WithInstrumentationVersion(Version))
+	c.metrics = newAuthMetrics(c.meterProvider)
 	return c
 }
 
@@ -200,6 +205,19 @@ func WithTrustedTraceContext(prefixes ...netip.Prefix) Option {
 			if p.IsValid() {
 				c.traceTrusted = append(c.traceTrusted, p.Masked())
 			}
+		}
+	})
+}
+
+// WithMeterProvider sets the MeterProvider of the auth metrics
+// ([AuthnOutcomesMetric], [AuthzDecisionsMetric]). Without this option (or
+// with nil) the global MeterProvider is used, as otelhttp does; while that
+// is the default no-op provider the metrics cost one Enabled check per
+// request.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return optionFunc(func(c *config) {
+		if mp != nil {
+			c.meterProvider = mp
 		}
 	})
 }

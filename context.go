@@ -104,5 +104,6 @@ func recordDecision(ctx context.Context, d AuthzDecision, reason, resource strin
 	}
 	span.AddEvent("authz.decision", trace.WithAttributes(event...))
 	span.SetAttributes(current...)
+	st.countAuthz(ctx, d, reason)
 	emitAuthz(ctx, st, d, reason, resource)
 }

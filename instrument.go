@@ -63,6 +63,8 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	st := stateFrom(ctx)
 	span := trace.SpanFromContext(ctx)
 	st.serverSpan = span
+	st.req = r
+	defer st.countAuthn(ctx, r)
 	if span.IsRecording() && !st.stamped.Load() {
 		warnNotStamped.Do(func() { otel.Handle(errNotStamped) })
 		span.SetAttributes(st.serverStartAttrs()...)

@@ -2,6 +2,7 @@ package otelbearer
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -32,7 +33,8 @@ type requestState struct {
 	token       string // the raw token until validation ran; then ""
 
 	serverSpan trace.Span
-	stamped    atomic.Bool // the SpanProcessor stamped the server span
+	req        *http.Request // the request passed on, for http.route in metrics
+	stamped    atomic.Bool   // the SpanProcessor stamped the server span
 
 	mu   sync.Mutex
 	view atomic.Pointer[authView]

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds the pipeline binaries the demo and the end-to-end suite run:
 # the OpenTelemetry Collector (ocb distribution in tools/collector/otelcol),
-# Jaeger v2 (tools/jaeger) and VictoriaLogs (tools/victorialogs).
+# Jaeger v2 (tools/jaeger), VictoriaLogs (tools/victorialogs), and
+# VictoriaMetrics with vmalert (tools/victoriametrics).
 #
 # Usage:
-#   tools/build.sh collector|jaeger|victorialogs|all   build what is missing
-#   tools/build.sh path collector|jaeger|victorialogs  print one binary's path
+#   tools/build.sh collector|jaeger|victorialogs|victoriametrics|vmalert|all
+#                                                      build what is missing
+#   tools/build.sh path NAME                           print one binary's path
 #   tools/build.sh collector-regen                     regenerate tools/collector/otelcol
 #                                                      from tools/collector/manifest.yaml
 #
@@ -17,6 +19,7 @@
 #   rebuilding over each other)
 #   .../bin/jaeger-<version>/jaeger
 #   .../bin/victoria-logs-<version>/victoria-logs
+#   .../bin/victoria-metrics-<version>/victoria-metrics and .../vmalert
 # A binary is rebuilt only when it is missing or when the committed go.mod /
 # go.sum (and, for the Collector, the generated sources) changed since it was
 # built (a .source-sha256 stamp next to the binary records that).
@@ -45,6 +48,7 @@ modversion() {
 collector_version() { modversion "${TOOLS_DIR}/collector/otelcol/go.mod" go.opentelemetry.io/collector/otelcol; }
 jaeger_version() { modversion "${TOOLS_DIR}/jaeger/go.mod" github.com/jaegertracing/jaeger; }
 victorialogs_version() { modversion "${TOOLS_DIR}/victorialogs/go.mod" github.com/VictoriaMetrics/VictoriaLogs; }
+victoriametrics_version() { modversion "${TOOLS_DIR}/victoriametrics/go.mod" github.com/VictoriaMetrics/VictoriaMetrics; }
 
 # binpath NAME: the cached binary's path for the pinned version.
 binpath() {
@@ -52,7 +56,9 @@ binpath() {
 	collector) printf '%s\n' "${BIN_DIR}/otelcol-$(collector_version)-$(stamp collector | cut -c1-12)/otelcol" ;;
 	jaeger) printf '%s\n' "${BIN_DIR}/jaeger-$(jaeger_version)/jaeger" ;;
 	victorialogs) printf '%s\n' "${BIN_DIR}/victoria-logs-$(victorialogs_version)/victoria-logs" ;;
-	*) die "unknown component '$1' (want collector, jaeger or victorialogs)" ;;
+	victoriametrics) printf '%s\n' "${BIN_DIR}/victoria-metrics-$(victoriametrics_version)/victoria-metrics" ;;
+	vmalert) printf '%s\n' "${BIN_DIR}/victoria-metrics-$(victoriametrics_version)/vmalert" ;;
+	*) die "unknown component '$1' (want collector, jaeger, victorialogs, victoriametrics or vmalert)" ;;
 	esac
 }
 
@@ -62,6 +68,7 @@ srcdir() {
 	collector) printf '%s\n' "${TOOLS_DIR}/collector/otelcol" ;;
 	jaeger) printf '%s\n' "${TOOLS_DIR}/jaeger" ;;
 	victorialogs) printf '%s\n' "${TOOLS_DIR}/victorialogs" ;;
+	victoriametrics | vmalert) printf '%s\n' "${TOOLS_DIR}/victoriametrics" ;;
 	esac
 }
 
@@ -87,6 +94,12 @@ build() {
 	victorialogs)
 		version="$(victorialogs_version)"; pkg="github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs"; cgo=1
 		note="building VictoriaLogs ${version} (cgo; ~1-2 min cold)…" ;;
+	victoriametrics)
+		version="$(victoriametrics_version)"; pkg="github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics"; cgo=0
+		note="building VictoriaMetrics ${version} (~1 min cold)…" ;;
+	vmalert)
+		version="$(victoriametrics_version)"; pkg="github.com/VictoriaMetrics/VictoriaMetrics/app/vmalert"; cgo=0
+		note="building vmalert ${version} (~30 s after VictoriaMetrics)…" ;;
 	esac
 
 	local want
@@ -145,7 +158,7 @@ main() {
 	collector-regen)
 		collector_regen
 		return 0 ;;
-	all) set -- collector jaeger victorialogs ;;
+	all) set -- collector jaeger victorialogs victoriametrics vmalert ;;
 	esac
 	local name
 	for name in "$@"; do

@@ -15,6 +15,11 @@
 // a file) is used as it is, with a warning. A JWS in compact form (a JWT) is
 // fingerprinted in its canonical spelling, as the middleware does, so every
 // spelling a JWT library accepts gives the fingerprint found in telemetry.
+//
+// "otelbearer investigate -logs URL" reports on the audit log in
+// VictoriaLogs (see investigate.go): reused tokens, failing addresses,
+// guessers, BOLA actors, revoked or expired tokens, and with -token (token
+// on standard input) every request of one token.
 package main
 
 import (
@@ -31,11 +36,14 @@ import (
 )
 
 const usage = `usage: otelbearer fingerprint < token
+       otelbearer investigate -logs URL [-since 1h] [-json] [-token < token]
 
 Reads one bearer token from standard input and prints its fingerprint
 (HMAC-SHA256 under $OTELBEARER_FINGERPRINT_KEY, 128 bits, lowercase hex),
 the value of token.fingerprint in traces and logs. A JWT is fingerprinted
 in its canonical spelling, as the middleware does.
+
+"otelbearer investigate -h" describes the audit-log report.
 `
 
 func main() {
@@ -47,6 +55,9 @@ func main() {
 const maxToken = 64 << 10
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "investigate" {
+		return runInvestigate(args[1:], stdin, stdout, stderr)
+	}
 	if len(args) != 1 || args[0] != "fingerprint" {
 		fmt.Fprint(stderr, usage)
 		return 2

@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if bin.Example, err = stack.BuildExample(ctx, root, dir); err != nil {
 		return err
 	}
-	fmt.Fprintln(out, "demo: starting VictoriaLogs, Jaeger, the Collector and the example…")
+	fmt.Fprintln(out, "demo: starting VictoriaLogs, VictoriaMetrics, Jaeger, the Collector, vmalert and the example…")
 	st, err := stack.Start(ctx, stack.Config{
 		Dir: dir, Root: root, Bin: bin,
 		Ports: stack.Ports{
@@ -101,6 +101,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 			CollectorHTTP: 4318, CollectorHealth: 13133, CollectorMetrics: 8889, Example: 8080,
 		},
 		Collector: stack.CollectorConfig{SamplePercent: *percent, DecisionWait: decisionWait},
+		Detect:    stack.DetectConfig{VictoriaMetrics: 8428, VMAlertLogs: 8880, VMAlertMetrics: 8881},
 		Example: stack.ExampleConfig{
 			ServiceName:    serviceName,
 			FingerprintKey: fingerprintKey,
@@ -124,6 +125,9 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if err := d.traffic(ctx); err != nil {
 		return err
 	}
+	if err := d.attacks(ctx); err != nil {
+		return err
+	}
 	// Let tail sampling decide and the batches reach the backends.
 	select {
 	case <-ctx.Done():
@@ -133,6 +137,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if err := d.guide(ctx); err != nil {
 		return err
 	}
+	d.alerts(ctx, 30*time.Second)
 
 	if *duration > 0 {
 		fmt.Fprintf(out, "\nRunning for %s (-duration / DEMO_EXIT_AFTER); Ctrl-C stops earlier.\n", *duration)

@@ -17,6 +17,8 @@ import (
 // Binaries are the paths of the programs a stack runs.
 type Binaries struct {
 	Collector, Jaeger, VictoriaLogs string
+	// VictoriaMetrics and VMAlert run the detection rules (alerts/).
+	VictoriaMetrics, VMAlert string
 	// Example is the example service, built by BuildExample.
 	Example string
 }
@@ -33,7 +35,8 @@ func FindBinaries(root string) (Binaries, error) {
 	for _, c := range []struct {
 		name string
 		dst  *string
-	}{{"collector", &b.Collector}, {"jaeger", &b.Jaeger}, {"victorialogs", &b.VictoriaLogs}} {
+	}{{"collector", &b.Collector}, {"jaeger", &b.Jaeger}, {"victorialogs", &b.VictoriaLogs},
+		{"victoriametrics", &b.VictoriaMetrics}, {"vmalert", &b.VMAlert}} {
 		cmd := exec.Command("bash", filepath.Join(root, "tools", "build.sh"), "path", c.name)
 		cmd.Dir = root
 		var stderr bytes.Buffer

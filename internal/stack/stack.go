@@ -1,10 +1,14 @@
 // Package stack starts the otelbearer pipeline on loopback for the
 // end-to-end suite and the demo: VictoriaLogs, Jaeger v2, the
 // OpenTelemetry Collector (collector-config.yaml) and the example service,
-// each a child process in its own process group with its output in a file.
+// each a child process in its own process group with its output in a file,
+// plus the detection part (VictoriaMetrics, vmalert, an alert receiver;
+// see detect.go).
 //
-// Start order is VictoriaLogs, Jaeger, Collector, example, each waited for
-// on its health endpoint; [Stack.Stop] reverses it, SIGTERM first, so the
+// Start order is VictoriaLogs, VictoriaMetrics, Jaeger, Collector, vmalert,
+// example, each waited for on its health endpoint; [Stack.Stop] stops the
+// example, the Collector, Jaeger and VictoriaLogs in that order, then the
+// detection part, SIGTERM first, so the
 // example flushes its spans and audit records into a Collector that is
 // still running. On Linux the children also die with the parent process
 // (parent-death signal), so a crashed test leaves no orphans.
@@ -59,6 +63,8 @@ type Config struct {
 	Example ExampleConfig
 	// ReadyTimeout bounds each process's readiness wait (default 60s).
 	ReadyTimeout time.Duration
+	// Detect is the detection setup (VictoriaMetrics, vmalert).
+	Detect DetectConfig
 }
 
 // CollectorConfig are the Collector knobs a run changes.
@@ -103,6 +109,8 @@ type Stack struct {
 	Ports Ports
 
 	VictoriaLogs, Jaeger, Collector, Example *Proc
+	// Detect is the running detection part (see detect.go).
+	Detect *Detection
 
 	collectorStarts int
 	// ExportFiles lists the Collector's file-export paths, one per start.
@@ -126,10 +134,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	err := s.startVictoriaLogs(ctx)
 	if err == nil {
+		err = s.startDetection(ctx)
+	}
+	if err == nil {
 		err = s.startJaeger(ctx)
 	}
 	if err == nil {
 		err = s.StartCollector(ctx, cfg.Collector)
+	}
+	if err == nil {
+		err = s.startVMAlert(ctx)
 	}
 	if err == nil && cfg.Bin.Example != "" {
 		err = s.StartExample(ctx, cfg.Example)
@@ -229,6 +243,7 @@ func (s *Stack) StartCollector(ctx context.Context, cc CollectorConfig) error {
 			"COLLECTOR_METRICS_PORT=" + strconv.Itoa(p.CollectorMetrics),
 			"JAEGER_OTLP_ENDPOINT=" + addr(p.JaegerOTLPGRPC),
 			"VICTORIALOGS_OTLP_LOGS_URL=" + s.VictoriaLogsURL() + "/insert/opentelemetry/v1/logs",
+			"VICTORIAMETRICS_OTLP_METRICS_URL=" + s.VictoriaMetricsURL() + "/opentelemetry/v1/metrics",
 			"TAIL_SAMPLE_PERCENT=" + strconv.Itoa(cc.SamplePercent),
 			"TAIL_DECISION_WAIT=" + cc.DecisionWait.String(),
 			"COLLECTOR_FILE_EXPORT_PATH=" + cc.ExportFile,
@@ -278,6 +293,7 @@ func (s *Stack) StartExample(ctx context.Context, ec ExampleConfig) error {
 		"OTEL_EXPORTER_OTLP_INSECURE=true",
 		"OTEL_BSP_SCHEDULE_DELAY=200",
 		"OTEL_BLRP_SCHEDULE_DELAY=200",
+		"OTEL_METRIC_EXPORT_INTERVAL=1000", // auth metrics reach VictoriaMetrics within a second
 		"OTEL_TRACES_SAMPLER=always_on",
 		"EXAMPLE_REVOKED_JTIS="+strings.Join(ec.RevokedJTIs, ","),
 	)
@@ -324,6 +340,7 @@ func (s *Stack) Stop() error {
 			}
 		}
 	}
+	errs = append(errs, s.stopDetection())
 	return errors.Join(errs...)
 }
 
