@@ -189,6 +189,9 @@ func (s *Stack) StopVictoriaLogs() error {
 // the same port and data directory, and waits until it is ready.
 func (s *Stack) StartVictoriaLogs(ctx context.Context) error { return s.startVictoriaLogs(ctx) }
 
+// startJaeger starts Jaeger with tools/jaeger/config.yaml. A binary built
+// from the module serves a placeholder page at /; JAEGER_UI_ASSETS in the
+// environment (inherited) points it at an unpacked Jaeger UI instead.
 func (s *Stack) startJaeger(ctx context.Context) error {
 	p := s.Ports
 	var err error
