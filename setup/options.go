@@ -116,8 +116,8 @@ func WithoutGlobal() Option {
 	})
 }
 
-// WithSpanExporter replaces the otlptracegrpc exporter (for tests and other
-// backends). The exporter still sits behind the redacting and batch span
+// WithSpanExporter replaces the span exporter OTEL_TRACES_EXPORTER and
+// the OTLP protocol variables choose (for tests and other backends). The exporter still sits behind the redacting and batch span
 // processors, and Shutdown shuts it down. A nil exp is ignored.
 func WithSpanExporter(exp sdktrace.SpanExporter) Option {
 	return optFunc(func(c config) config {
@@ -128,8 +128,8 @@ func WithSpanExporter(exp sdktrace.SpanExporter) Option {
 	})
 }
 
-// WithLogExporter replaces the otlploggrpc exporter (for tests and other
-// backends). The exporter still sits behind the logbridge and batch log
+// WithLogExporter replaces the log exporter OTEL_LOGS_EXPORTER and the
+// OTLP protocol variables choose (for tests and other backends). The exporter still sits behind the logbridge and batch log
 // processors, and Shutdown shuts it down. A nil exp is ignored.
 func WithLogExporter(exp sdklog.Exporter) Option {
 	return optFunc(func(c config) config {
@@ -234,8 +234,10 @@ func WithSpoolDir(dir string, maxBytes int64) Option {
 	})
 }
 
-// WithMetricReader replaces the OTLP/gRPC periodic metric reader (for
-// tests: sdkmetric.NewManualReader()). A nil r is ignored.
+// WithMetricReader replaces the metric reader OTEL_METRICS_EXPORTER and
+// the OTLP protocol variables choose (for tests:
+// sdkmetric.NewManualReader()). Shutdown shuts it down. A nil r is
+// ignored.
 func WithMetricReader(r sdkmetric.Reader) Option {
 	return optFunc(func(c config) config {
 		if r != nil {

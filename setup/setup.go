@@ -1,29 +1,52 @@
 // Package setup wires otelbearer's tracing and logging pipelines to an
-// OTLP/gRPC backend (usually a Collector) in one call, configured by the
-// standard OTEL_* environment variables.
+// OTLP backend (usually a Collector; gRPC or HTTP), the console or
+// nowhere, in one call, configured by the standard OTEL_* environment
+// variables.
 //
 // # What Start builds
 //
 //   - A TracerProvider with [otelbearer.NewSpanProcessor] first (stamps
 //     every span of a request), then [otelbearer.NewRedactingSpanProcessor]
-//     around a batch span processor and an otlptracegrpc exporter. The
+//     around a batch span processor and the span exporter (see Exporters). The
 //     sampler follows OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG (the SDK
 //     reads them); batching follows OTEL_BSP_*.
 //   - A LoggerProvider with [logbridge.NewProcessor] (stamps and redacts)
-//     around the audit log pipeline described below and an otlploggrpc
-//     exporter; its resource is redacted once ([otelbearer.Redactor.Resource]).
+//     around the audit log pipeline described below and the log exporter;
+//     its resource is redacted once ([otelbearer.Redactor.Resource]).
 //   - A MeterProvider exporting the pipelines' own metrics (see Visible
-//     loss) with otlpmetricgrpc, unless OTEL_METRICS_EXPORTER=none.
+//     loss) with the metric exporter.
 //   - A resource from OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, with
 //     the SDK's telemetry.sdk.* attributes.
 //   - Unless [WithoutGlobal] is given: the global TracerProvider,
 //     LoggerProvider, MeterProvider and TextMapPropagator (W3C
 //     TraceContext + Baggage).
 //
-// The exporters read OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_INSECURE,
-// OTEL_EXPORTER_OTLP_HEADERS and their _TRACES_ / _LOGS_ / _METRICS_
-// variants themselves. They connect lazily: with no collector reachable
-// the application keeps running.
+// # Exporters
+//
+// Each signal's exporter is chosen as the OpenTelemetry specification
+// says, with [go.opentelemetry.io/contrib/exporters/autoexport]:
+//
+//   - OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER, OTEL_METRICS_EXPORTER:
+//     "otlp" (default), "console" (standard output, JSON), "none"
+//     (metrics also "prometheus", from autoexport).
+//   - OTEL_EXPORTER_OTLP_PROTOCOL and its _TRACES_ / _LOGS_ / _METRICS_
+//     variants (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, ...): "grpc" (default)
+//     or "http/protobuf". The specification's default is http/protobuf; it
+//     lets an SDK keep grpc, which setup used before it read the variable.
+//   - The OTLP exporters read OTEL_EXPORTER_OTLP_ENDPOINT,
+//     OTEL_EXPORTER_OTLP_INSECURE, OTEL_EXPORTER_OTLP_HEADERS and their
+//     per-signal variants themselves. They connect lazily: with no
+//     collector reachable the application keeps running.
+//
+// Whatever the exporter, spans and records pass the same stamping and
+// redaction first: the console shows what a collector would receive.
+// With "none", traces keep their context (trace ids in log records) but
+// no span is queued or exported. With OTEL_LOGS_EXPORTER=none no log
+// record is kept, audit records included: the LoggerProvider has no
+// processor, and a spool directory ([WithSpoolDir]) is neither read nor
+// emptied, so batches a previous run spooled wait for a run that
+// exports. [WithSpanExporter], [WithLogExporter] and [WithMetricReader]
+// take precedence over the environment.
 //
 // # The audit log pipeline
 //
@@ -95,8 +118,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
 	"go.opentelemetry.io/otel/propagation"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -130,11 +151,12 @@ type Providers struct {
 // documentation and, unless [WithoutGlobal] is given, makes them global.
 // It does not block on the network. Invalid configuration (a malformed
 // OTEL_RESOURCE_ATTRIBUTES value, wrapping resource.ErrPartialResource; an
-// exporter that cannot be built; a spool directory that cannot be created
-// or read) returns an error wrapping the cause, and nothing is left
-// running. Malformed OTEL_EXPORTER_OTLP_* and
-// OTEL_TRACES_SAMPLER values are not errors: the SDK reports them through
-// otel.Handle and uses its defaults. Call [Providers.Shutdown] when the
+// exporter that cannot be built, such as an OTEL_*_EXPORTER or OTLP
+// protocol value it does not know, the error naming the variables; a
+// spool directory that cannot be created or read) returns an error
+// wrapping the cause, and nothing is left running. Other malformed
+// OTEL_EXPORTER_OTLP_* values and OTEL_TRACES_SAMPLER values are not
+// errors: the SDK reports them through otel.Handle and uses its defaults. Call [Providers.Shutdown] when the
 // application ends.
 func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 	c := newConfig(opts)
@@ -159,38 +181,55 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 
 	spanExp := c.spanExporter
 	if spanExp == nil {
-		exp, err := otlptracegrpc.New(ctx)
+		exp, err := newTraceExporter(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("setup: trace exporter: %w", err)
+			return nil, err
 		}
-		spanExp = exp
+		spanExp = exp // nil: OTEL_TRACES_EXPORTER=none
 	}
 	logExp := c.logExporter
 	if logExp == nil {
-		exp, err := otlploggrpc.New(ctx)
+		exp, err := newLogExporter(ctx)
 		if err != nil {
-			if c.spanExporter == nil {
-				err = errors.Join(err, spanExp.Shutdown(ctx))
-			}
-			return nil, fmt.Errorf("setup: log exporter: %w", err)
+			return nil, errors.Join(err, shutdownExporters(ctx, c, spanExp, nil))
 		}
-		logExp = exp
+		logExp = exp // nil: OTEL_LOGS_EXPORTER=none
+	}
+	if c.metricReader == nil {
+		r, err := newMetricReader(ctx)
+		if err != nil {
+			return nil, errors.Join(err, shutdownExporters(ctx, c, spanExp, logExp))
+		}
+		c.metricReader = r // the MeterProvider shuts it down
 	}
 
 	mp, err := newMeterProvider(ctx, c, res)
 	if err != nil {
 		return nil, errors.Join(err, shutdownExporters(ctx, c, spanExp, logExp))
 	}
-	countingSpanExp, err := newSpanExporter(spanExp, mp)
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("setup: span metrics: %w", err),
-			mp.Shutdown(ctx), shutdownExporters(ctx, c, spanExp, logExp))
+	var countingSpanExp *spanExporter
+	if spanExp != nil {
+		countingSpanExp, err = newSpanExporter(spanExp, mp)
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("setup: span metrics: %w", err),
+				mp.Shutdown(ctx), shutdownExporters(ctx, c, spanExp, logExp))
+		}
 	}
-	// The log exporter sits behind our queue, export loop and spool.
-	logs, err := newLogProcessor(logExp, c.logs, mp)
-	if err != nil {
-		return nil, errors.Join(err, mp.Shutdown(ctx), shutdownExporters(ctx, c, spanExp, logExp))
+	// A log record's resource cannot be rewritten later: redact it once.
+	lpOpts := []sdklog.LoggerProviderOption{sdklog.WithResource(c.redactor.Resource(res))}
+	var logs *logProcessor
+	if logExp != nil {
+		// The log exporter sits behind our queue, export loop and spool.
+		logs, err = newLogProcessor(logExp, c.logs, mp)
+		if err != nil {
+			return nil, errors.Join(err, mp.Shutdown(ctx), shutdownExporters(ctx, c, spanExp, logExp))
+		}
+		lpOpts = append(lpOpts, sdklog.WithProcessor(logbridge.NewProcessor(
+			logs, logbridge.WithRedactor(c.redactor))))
 	}
+	// With OTEL_LOGS_EXPORTER=none the LoggerProvider has no processor:
+	// records are discarded as they are emitted, and a spool directory is
+	// neither read nor emptied (its batches wait for a Start that exports).
 
 	if c.global {
 		// Before the batch span processor is built: with
@@ -198,24 +237,22 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 		// global MeterProvider then.
 		otel.SetMeterProvider(mp)
 	}
+	tpOpts := []sdktrace.TracerProviderOption{
+		sdktrace.WithResource(res),
+		sdktrace.WithSpanProcessor(otelbearer.NewSpanProcessor()),
+	}
+	if countingSpanExp != nil {
+		tpOpts = append(tpOpts, sdktrace.WithSpanProcessor(otelbearer.NewRedactingSpanProcessor(
+			sdktrace.NewBatchSpanProcessor(countingSpanExp), c.redactor)))
+	}
 	p := &Providers{
-		TracerProvider: sdktrace.NewTracerProvider(
-			sdktrace.WithResource(res),
-			sdktrace.WithSpanProcessor(otelbearer.NewSpanProcessor()),
-			sdktrace.WithSpanProcessor(otelbearer.NewRedactingSpanProcessor(
-				sdktrace.NewBatchSpanProcessor(countingSpanExp), c.redactor)),
-		),
-		LoggerProvider: sdklog.NewLoggerProvider(
-			// A log record's resource cannot be rewritten later: redact it once.
-			sdklog.WithResource(c.redactor.Resource(res)),
-			sdklog.WithProcessor(logbridge.NewProcessor(
-				logs, logbridge.WithRedactor(c.redactor))),
-		),
-		MeterProvider: mp,
-		Redactor:      c.redactor,
-		logs:          logs,
-		traceBudget:   c.traceBudget,
-		logBudget:     c.logBudget,
+		TracerProvider: sdktrace.NewTracerProvider(tpOpts...),
+		LoggerProvider: sdklog.NewLoggerProvider(lpOpts...),
+		MeterProvider:  mp,
+		Redactor:       c.redactor,
+		logs:           logs,
+		traceBudget:    c.traceBudget,
+		logBudget:      c.logBudget,
 	}
 	if c.global {
 		otel.SetTracerProvider(p.TracerProvider)
@@ -232,10 +269,10 @@ func Start(ctx context.Context, opts ...Option) (*Providers, error) {
 // shutdownExporters shuts down the exporters Start built itself.
 func shutdownExporters(ctx context.Context, c config, spanExp sdktrace.SpanExporter, logExp sdklog.Exporter) error {
 	var errs []error
-	if c.spanExporter == nil {
+	if c.spanExporter == nil && spanExp != nil {
 		errs = append(errs, spanExp.Shutdown(ctx))
 	}
-	if c.logExporter == nil {
+	if c.logExporter == nil && logExp != nil {
 		errs = append(errs, logExp.Shutdown(ctx))
 	}
 	return errors.Join(errs...)

@@ -1,6 +1,7 @@
-// Package otlptest is an in-process OTLP/gRPC receiver for tests. It
-// accepts trace, log and metric exports on 127.0.0.1 (a free port), keeps
-// every request, and exposes each request's serialized protobuf bytes, so
+// Package otlptest is an in-process OTLP receiver for tests. It accepts
+// trace, log and metric exports over gRPC ([Receiver.Addr]) and over
+// OTLP/HTTP with protobuf bodies ([Receiver.HTTPAddr]), each on 127.0.0.1
+// (a free port), keeps every request, and exposes each request's serialized protobuf bytes, so
 // a test can search exactly what an exporter put on the wire. It can
 // answer slowly ([Receiver.SetDelay]) or refuse exports
 // ([Receiver.SetUnavailable]) to play a slow or failed collector.
@@ -8,8 +9,11 @@ package otlptest
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -26,10 +30,12 @@ import (
 // Receiver is a running OTLP/gRPC receiver for traces and logs. Its methods
 // are safe for concurrent use.
 type Receiver struct {
-	srv  *grpc.Server
-	lis  net.Listener
-	mu   sync.Mutex
-	cond *sync.Cond
+	srv     *grpc.Server
+	lis     net.Listener
+	httpSrv *http.Server
+	httpLis net.Listener
+	mu      sync.Mutex
+	cond    *sync.Cond
 
 	traces  []*coltracepb.ExportTraceServiceRequest
 	logs    []*collogspb.ExportLogsServiceRequest
@@ -54,16 +60,33 @@ func Start(t testing.TB) *Receiver {
 	coltracepb.RegisterTraceServiceServer(r.srv, traceService{r: r})
 	collogspb.RegisterLogsServiceServer(r.srv, logsService{r: r})
 	colmetricpb.RegisterMetricsServiceServer(r.srv, metricsService{r: r})
+	hlis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		_ = lis.Close()
+		t.Fatalf("otlptest: listen: %v", err)
+	}
+	r.httpLis = hlis
+	r.httpSrv = &http.Server{Handler: r.httpHandler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = r.srv.Serve(lis) }()
+	go func() { _ = r.httpSrv.Serve(hlis) }()
 	t.Cleanup(r.Stop)
 	return r
 }
 
-// Addr is the host:port to point an exporter at (with insecure transport).
+// Addr is the host:port of the gRPC receiver, to point an exporter at
+// (with insecure transport).
 func (r *Receiver) Addr() string { return r.lis.Addr().String() }
 
-// Stop stops the server, ending open streams. It is safe to call twice.
-func (r *Receiver) Stop() { r.srv.Stop() }
+// HTTPAddr is the host:port of the OTLP/HTTP receiver (plain HTTP; paths
+// /v1/traces, /v1/logs and /v1/metrics; protobuf bodies, gzip accepted).
+func (r *Receiver) HTTPAddr() string { return r.httpLis.Addr().String() }
+
+// Stop stops both servers, ending open streams and connections. It is
+// safe to call twice.
+func (r *Receiver) Stop() {
+	r.srv.Stop()
+	_ = r.httpSrv.Close()
+}
 
 // Traces returns the trace requests received so far.
 func (r *Receiver) Traces() []*coltracepb.ExportTraceServiceRequest {
@@ -249,14 +272,82 @@ type metricsService struct {
 }
 
 func (s metricsService) Export(_ context.Context, req *colmetricpb.ExportMetricsServiceRequest) (*colmetricpb.ExportMetricsServiceResponse, error) {
-	b, err := proto.Marshal(req)
-	if err != nil {
+	if err := s.r.recordMetrics(req); err != nil {
 		return nil, err
 	}
-	s.r.mu.Lock()
-	defer s.r.mu.Unlock()
-	s.r.metrics = append(s.r.metrics, req)
-	s.r.raw = append(s.r.raw, b)
-	s.r.cond.Broadcast()
 	return &colmetricpb.ExportMetricsServiceResponse{}, nil
+}
+
+// recordMetrics keeps a metrics request; metric exports are never delayed
+// or refused.
+func (r *Receiver) recordMetrics(req *colmetricpb.ExportMetricsServiceRequest) error {
+	b, err := proto.Marshal(req)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.metrics = append(r.metrics, req)
+	r.raw = append(r.raw, b)
+	r.cond.Broadcast()
+	return nil
+}
+
+// httpHandler serves OTLP/HTTP with protobuf bodies, with the same delay
+// and unavailability as the gRPC services (unavailable: 503).
+func (r *Receiver) httpHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, hr *http.Request) {
+		req := &coltracepb.ExportTraceServiceRequest{}
+		serveHTTP(w, hr, req, &coltracepb.ExportTraceServiceResponse{}, func() error {
+			return r.record(hr.Context(), req, func() { r.traces = append(r.traces, req) })
+		})
+	})
+	mux.HandleFunc("POST /v1/logs", func(w http.ResponseWriter, hr *http.Request) {
+		req := &collogspb.ExportLogsServiceRequest{}
+		serveHTTP(w, hr, req, &collogspb.ExportLogsServiceResponse{}, func() error {
+			return r.record(hr.Context(), req, func() { r.logs = append(r.logs, req) })
+		})
+	})
+	mux.HandleFunc("POST /v1/metrics", func(w http.ResponseWriter, hr *http.Request) {
+		req := &colmetricpb.ExportMetricsServiceRequest{}
+		serveHTTP(w, hr, req, &colmetricpb.ExportMetricsServiceResponse{}, func() error {
+			return r.recordMetrics(req)
+		})
+	})
+	return mux
+}
+
+// serveHTTP decodes the (possibly gzipped) protobuf body into req, calls
+// keep and answers resp, or 400 for a bad body and 503 when keep fails.
+func serveHTTP(w http.ResponseWriter, hr *http.Request, req, resp proto.Message, keep func() error) {
+	var body io.Reader = hr.Body
+	if hr.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(hr.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		defer zr.Close()
+		body = zr
+	}
+	b, err := io.ReadAll(body)
+	if err == nil {
+		err = proto.Unmarshal(b, req)
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if err := keep(); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	out, err := proto.Marshal(resp)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-protobuf")
+	_, _ = w.Write(out)
 }
