@@ -27,14 +27,29 @@
 # Versions are read from the committed go.mod files, never repeated here.
 # Builds run with -mod=readonly, so they use exactly the committed go.sum files
 # and need nothing but Go and the module proxy.
+#
+# Progress: each build says which binary it builds, then "still building"
+# with the elapsed seconds every OTELBEARER_BUILD_PROGRESS seconds (default
+# 30), then how long it took. Several names (or `all`) build concurrently,
+# at most OTELBEARER_BUILD_JOBS at a time (default 2: each Go build already
+# uses every core, and a Jaeger build alone takes over 1 GiB of memory);
+# their lines are prefixed with [name], a failed build's compiler output is
+# printed at the end, and the script fails if any build failed.
+# VictoriaMetrics and vmalert share their sources and build one after the
+# other in one job. OTELBEARER_BUILD_JOBS=1 builds one at a time, unprefixed.
 set -euo pipefail
 
 TOOLS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE_DIR="${OTELBEARER_CACHE:-${HOME}/.cache/otelbearer}"
 BIN_DIR="${CACHE_DIR}/bin"
 GO="${GO:-go}"
+JOBS="${OTELBEARER_BUILD_JOBS:-2}"
+PROGRESS="${OTELBEARER_BUILD_PROGRESS:-30}"
+[[ "$JOBS" =~ ^[1-9][0-9]*$ ]] || JOBS=2
+[[ "$PROGRESS" =~ ^[1-9][0-9]*$ ]] || PROGRESS=30
+PREFIX="" # "[name] " while a concurrent job runs
 
-log() { printf '%s\n' "build.sh: $*" >&2; }
+log() { printf '%s\n' "build.sh: ${PREFIX}$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # modversion GOMOD MODULE: the version MODULE is required at in GOMOD.
@@ -105,7 +120,7 @@ build() {
 	local want
 	want="$(stamp "$name")"
 	if [[ -x "$out" && -f "${out}.source-sha256" && "$(cat "${out}.source-sha256")" == "$want" ]]; then
-		log "${name} ${version} is up to date: ${out}"
+		log "${name} ${version} cached: ${out}"
 		return 0
 	fi
 
@@ -113,9 +128,31 @@ build() {
 	mkdir -p "$(dirname "$out")"
 	start="$(date +%s)"
 	# Same flags ocb's compile step uses for the Collector; CGO only where
-	# required (VictoriaLogs links zstd through cgo).
-	(cd "$dir" && CGO_ENABLED="$cgo" "$GO" build -mod=readonly -buildvcs=false -trimpath \
-		-ldflags='-s -w' -o "${out}.tmp" "$pkg")
+	# required (VictoriaLogs links zstd through cgo). The compiler's output
+	# goes to a file, printed (prefixed) if the build fails.
+	local gopid errfile="${out}.build.log" next=$((start + PROGRESS)) now
+	(cd "$dir" && CGO_ENABLED="$cgo" exec "$GO" build -mod=readonly -buildvcs=false -trimpath \
+		-ldflags='-s -w' -o "${out}.tmp" "$pkg") >"$errfile" 2>&1 &
+	gopid=$!
+	# A background command ignores SIGINT: stop it ourselves.
+	trap 'kill -TERM "$gopid" 2>/dev/null; rm -f "${out}.tmp"; exit 130' INT TERM
+	while kill -0 "$gopid" 2>/dev/null; do
+		sleep 1
+		now="$(date +%s)"
+		if ((now >= next)); then
+			log "still building ${name} ${version}: $((now - start))s"
+			next=$((now + PROGRESS))
+		fi
+	done
+	if ! wait "$gopid"; then
+		trap - INT TERM
+		rm -f "${out}.tmp"
+		log "FAILED to build ${name} ${version} after $(($(date +%s) - start))s; go build said:"
+		sed "s/^/build.sh: ${PREFIX}  /" "$errfile" >&2
+		return 1
+	fi
+	trap - INT TERM
+	rm -f "$errfile"
 	mv -f "${out}.tmp" "$out"
 	printf '%s\n' "$want" >"${out}.source-sha256"
 	secs=$(($(date +%s) - start))
@@ -144,6 +181,59 @@ collector_regen() {
 	log "done; review and commit tools/collector/otelcol (go.mod, go.sum, *.go)"
 }
 
+# run_builds NAME...: build the names, as concurrent jobs (at most JOBS at
+# a time) when there are several; fail if any build failed.
+run_builds() {
+	local groups=() name vm=""
+	for name in "$@"; do
+		case "$name" in
+		victoriametrics | vmalert) vm="${vm:+$vm }$name" ;; # one job: same sources
+		*) groups+=("$name") ;;
+		esac
+	done
+	[[ -z "$vm" ]] || groups+=("$vm")
+	if ((JOBS == 1 || ${#groups[@]} == 1)); then
+		for name in "$@"; do
+			build "$name"
+		done
+		return 0
+	fi
+
+	local status_dir group pids=() failed=() start
+	status_dir="$(mktemp -d)"
+	start="$(date +%s)"
+	trap 'kill -TERM "${pids[@]}" 2>/dev/null; wait; rm -rf "$status_dir"; exit 130' INT TERM
+	log "${#groups[@]} jobs, at most ${JOBS} at a time: ${groups[*]// /+}"
+	for group in "${groups[@]}"; do
+		while (($(jobs -rp | wc -l) >= JOBS)); do
+			wait -n || true
+		done
+		(
+			trap - INT TERM
+			rc=0
+			for name in $group; do
+				PREFIX="[${name}] "
+				# Not "build || ...": that would turn off set -e inside build.
+				set +e
+				(set -e; build "$name")
+				rc=$?
+				set -e
+				((rc == 0)) || break
+			done
+			printf '%s\n' "$rc" >"${status_dir}/${group// /+}"
+		) &
+		pids+=("$!")
+	done
+	wait || true
+	trap - INT TERM
+	for group in "${groups[@]}"; do
+		[[ "$(cat "${status_dir}/${group// /+}" 2>/dev/null)" == 0 ]] || failed+=("$group")
+	done
+	rm -rf "$status_dir"
+	((${#failed[@]} == 0)) || die "failed: ${failed[*]} (after $(($(date +%s) - start))s)"
+	log "all done in $(($(date +%s) - start))s"
+}
+
 main() {
 	[[ $# -ge 1 ]] || die "usage: $0 collector|jaeger|victorialogs|all | path NAME | collector-regen"
 	command -v "$GO" >/dev/null || die "Go toolchain not found (set GO=/path/to/go)"
@@ -158,15 +248,13 @@ main() {
 	collector-regen)
 		collector_regen
 		return 0 ;;
-	all) set -- collector jaeger victorialogs victoriametrics vmalert ;;
+	all) set -- jaeger collector victorialogs victoriametrics vmalert ;; # longest first
 	esac
 	local name
 	for name in "$@"; do
 		binpath "$name" >/dev/null
 	done
-	for name in "$@"; do
-		build "$name"
-	done
+	run_builds "$@"
 	for name in "$@"; do
 		printf '%s=%s\n' "$name" "$(binpath "$name")"
 	done
