@@ -31,8 +31,8 @@
 //     (metrics also "prometheus", from autoexport).
 //   - OTEL_EXPORTER_OTLP_PROTOCOL and its _TRACES_ / _LOGS_ / _METRICS_
 //     variants (OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, ...): "grpc" (default)
-//     or "http/protobuf". The specification's default is http/protobuf; it
-//     lets an SDK keep grpc, which setup used before it read the variable.
+//     or "http/protobuf". The specification's default is http/protobuf;
+//     it lets an SDK keep grpc for backward compatibility, as setup does.
 //   - The OTLP exporters read OTEL_EXPORTER_OTLP_ENDPOINT,
 //     OTEL_EXPORTER_OTLP_INSECURE, OTEL_EXPORTER_OTLP_HEADERS and their
 //     per-signal variants themselves. They connect lazily: with no
