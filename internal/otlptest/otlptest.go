@@ -45,6 +45,7 @@ type Receiver struct {
 	code        codes.Code    // answer this status and keep nothing (OK: off)
 	marker      []byte        // reject requests containing it with InvalidArgument
 	rejected    int           // requests rejected (marker or code)
+	partial     int64         // log records to report rejected in a partial success
 }
 
 // Option configures a Receiver at [Start].
@@ -220,6 +221,15 @@ func (r *Receiver) SetRejectMarker(marker string) {
 	r.marker = []byte(marker)
 }
 
+// SetPartialSuccess makes later log exports that are kept answer with an
+// OTLP partial success reporting n records rejected (the request is kept
+// whole); 0 answers with full success.
+func (r *Receiver) SetPartialSuccess(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.partial = n
+}
+
 // Rejected returns the number of exports failed by [Receiver.SetCode] or
 // [Receiver.SetRejectMarker].
 func (r *Receiver) Rejected() int {
@@ -298,8 +308,16 @@ type logsService struct {
 }
 
 func (s logsService) Export(ctx context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
-	err := s.r.record(ctx, req, func() { s.r.logs = append(s.r.logs, req) })
-	return &collogspb.ExportLogsServiceResponse{}, err
+	var partial int64
+	err := s.r.record(ctx, req, func() {
+		s.r.logs = append(s.r.logs, req)
+		partial = s.r.partial
+	})
+	resp := &collogspb.ExportLogsServiceResponse{}
+	if partial > 0 {
+		resp.PartialSuccess = &collogspb.ExportLogsPartialSuccess{RejectedLogRecords: partial, ErrorMessage: "otlptest: partial success"}
+	}
+	return resp, err
 }
 
 type metricsService struct {
