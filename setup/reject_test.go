@@ -221,7 +221,6 @@ func TestNotRejectedKeptForRetry(t *testing.T) {
 	}
 }
 
-
 // TestPartialSuccessNotRetried: a receiver that takes a request and
 // reports some of its records rejected (an OTLP partial success) is not
 // sent the request again; the rejected records are counted as dropped.
