@@ -111,3 +111,18 @@ func TestClassifyWrapped(t *testing.T) {
 		})
 	}
 }
+
+func TestSplitParts(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want int
+	}{
+		{status.Error(codes.InvalidArgument, "bad record"), 2},
+		{status.Error(codes.ResourceExhausted, "grpc: received message larger than max (33554432 vs. 4194304)"), 9},
+		{status.Error(codes.ResourceExhausted, "grpc: trying to send message larger than max (5000 vs. 1024)"), 6},
+		{status.Error(codes.ResourceExhausted, "grpc: received message larger than max (4 vs. 0)"), 2},
+		{errors.New("request message too large: exceeded 1024 bytes"), 2},
+	} {
+		assert.Equal(t, tc.want, splitParts(tc.err), "%v", tc.err)
+	}
+}

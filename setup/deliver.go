@@ -184,12 +184,14 @@ func (p *logProcessor) replayTo(ctx context.Context, buf []sdklog.Record, last u
 
 // exportSplit exports recs and applies the rule that a bad record never
 // takes its batch with it. When the receiver rejects recs for good (see
-// classify), it splits them in halves and exports each the same way, so
-// the good records are delivered and a record still rejected alone is
-// dropped and counted (error.type "rejected"). A batch of n records with
-// one bad record costs about 2·log2(n) more exports. It returns how many
-// leading records are done (delivered or dropped), how many of those were
-// dropped, and the error that left recs[done:] undelivered.
+// classify), it splits them in halves (or, when the error gives the
+// request's size and the receiver's limit, in as many parts as the limit
+// requires) and exports each part the same way, so the good records are
+// delivered and a record still rejected alone is dropped and counted
+// (error.type "rejected"). A batch of n records with one bad record costs
+// about 2·log2(n) more exports. It returns how many leading records are
+// done (delivered or dropped), how many of those were dropped, and the
+// error that left recs[done:] undelivered.
 func (p *logProcessor) exportSplit(ctx context.Context, recs []sdklog.Record) (done, dropped int, err error) {
 	err = p.export(ctx, recs)
 	if err == nil {
@@ -203,13 +205,16 @@ func (p *logProcessor) exportSplit(ctx context.Context, recs []sdklog.Record) (d
 		p.drops.rejection(err)
 		return 1, 1, nil
 	}
-	h := len(recs) / 2
-	d1, x1, err := p.exportSplit(ctx, recs[:h])
-	if err != nil {
-		return d1, x1, err
+	parts := min(len(recs), splitParts(err))
+	for i := range parts {
+		part := recs[i*len(recs)/parts : (i+1)*len(recs)/parts]
+		d, x, err := p.exportSplit(ctx, part)
+		done, dropped = done+d, dropped+x
+		if err != nil {
+			return done, dropped, err
+		}
 	}
-	d2, x2, err := p.exportSplit(ctx, recs[h:])
-	return h + d2, x1 + x2, err
+	return done, dropped, nil
 }
 
 // export exports recs within the export timeout and counts the outcome.

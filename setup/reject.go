@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -77,6 +79,29 @@ func classify(err error) failure {
 		return refused
 	}
 	return transient
+}
+
+// tooLarge matches gRPC's size errors, client side ("trying to send
+// message larger than max (X vs. Y)") and server side ("received message
+// larger than max (X vs. Y)").
+var tooLarge = regexp.MustCompile(`larger than max \((\d+) vs\. (\d+)\)`)
+
+// splitParts returns in how many parts to split a rejected request: as
+// many as make each part fit when err states the request's size and the
+// limit, else 2.
+func splitParts(err error) int {
+	m := tooLarge.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 2
+	}
+	size, err1 := strconv.ParseInt(m[1], 10, 64)
+	limit, err2 := strconv.ParseInt(m[2], 10, 64)
+	if err1 != nil || err2 != nil || limit <= 0 || size <= limit {
+		return 2
+	}
+	// A margin of one part for records of uneven size; a part still too
+	// large is split again.
+	return int(min((size+limit-1)/limit+1, 1<<16))
 }
 
 // partialSuccess reports the records the receiver rejected in a request
