@@ -22,15 +22,19 @@ const (
 	transient failure = iota
 	// refused: the receiver refuses this client, not this data
 	// (Unauthenticated, PermissionDenied, Unimplemented, NotFound,
-	// FailedPrecondition). No
-	// record is at fault, so none is dropped: the batch is kept and
-	// retried like a transient failure, and otel.Handle reports the
-	// misconfiguration.
+	// FailedPrecondition). No record is at fault, so none is dropped
+	// (the audit log is not given up for a misconfigured receiver): the
+	// batch is kept and retried like a transient failure, and each
+	// failure is reported through otel.Handle as a configuration error.
 	refused
 	// rejected: the receiver (or the gRPC client before sending) refuses
 	// this batch for good and would refuse it again: the OTLP
 	// specification forbids retrying it. The batch is split until the
-	// record at fault is alone; that record is dropped and counted.
+	// record at fault is alone; that record is dropped and counted. A
+	// receiver that rejects every request this way (a Collector whose
+	// own exporter fails permanently without a sending queue) therefore
+	// costs every record, each counted as rejected: retrying would not
+	// help, and waiting would block the records behind.
 	rejected
 )
 
@@ -41,11 +45,11 @@ const (
 // Rejected, following the OTLP specification's list of codes not to
 // retry, when the code is InvalidArgument, Internal (this includes the
 // client's "grpc: error while marshaling", such as a string that is not
-// valid UTF-8), AlreadyExists, or ResourceExhausted
-// without RetryInfo (a request over the receiver's message limit —
-// "grpc: received message larger than max" — or the client's
-// "trying to send message larger than max"); also the exporter's own
-// "request message too large" (otlploggrpc.WithMaxRequestSize).
+// valid UTF-8), AlreadyExists, or ResourceExhausted without RetryInfo (a
+// request over the receiver's message limit, "grpc: received message
+// larger than max", or over the client's, "trying to send message larger
+// than max"); also the exporter's own "request message too large"
+// (otlploggrpc.WithMaxRequestSize).
 //
 // Transient: the retryable codes (Canceled, DeadlineExceeded, Aborted,
 // OutOfRange, Unavailable, DataLoss, ResourceExhausted with RetryInfo),
