@@ -61,8 +61,8 @@ func WithMaxRecvMsgSize(n int) Option {
 	return func(o *options) { o.grpc = append(o.grpc, grpc.MaxRecvMsgSize(n)) }
 }
 
-// Start starts a Receiver on 127.0.0.1:0 and stops it when t ends. It fails
-// t if it cannot listen.
+// Start starts a Receiver on 127.0.0.1:0, configured by opts, and stops it
+// when t ends. It fails t if it cannot listen.
 func Start(t testing.TB, opts ...Option) *Receiver {
 	t.Helper()
 	var o options
