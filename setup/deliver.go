@@ -57,9 +57,9 @@ func (p *logProcessor) deliver(ctx context.Context, buf []sdklog.Record, all, no
 	}
 	for p.q.Len() > 0 && (all || p.q.Len() >= p.cfg.batchSize) {
 		n := p.q.pop(buf)
-		err := p.export(ctx, buf[:n])
+		done, _, err := p.exportSplit(ctx, buf[:n])
 		if err != nil {
-			p.keep(buf[:n])
+			p.keep(buf[done:n])
 			clear(buf[:n])
 			p.failed(err)
 			p.spill(buf)
@@ -71,10 +71,18 @@ func (p *logProcessor) deliver(ctx context.Context, buf []sdklog.Record, all, no
 	return nil
 }
 
+// failed schedules a retry after a failed delivery and reports it. A
+// receiver that refuses this client (see classify) is reported as a
+// configuration error; its records are kept all the same.
 func (p *logProcessor) failed(err error) {
 	p.lastErr = err
 	p.backoff = min(max(2*p.backoff, retryMin), retryMax)
 	p.retryAt = time.Now().Add(p.backoff)
+	if classify(err) == refused {
+		otel.Handle(fmt.Errorf("setup: the log receiver refuses this client, check the endpoint, headers "+
+			"and credentials (records kept for a retry): %w", err))
+		return
+	}
 	otel.Handle(fmt.Errorf("setup: log export failed (records kept for a retry): %w", err))
 }
 
@@ -87,7 +95,10 @@ func (p *logProcessor) deliverBacklog(ctx context.Context, buf []sdklog.Record) 
 		return err
 	}
 	if len(p.pending) > 0 {
-		if err := p.export(ctx, p.pending); err != nil {
+		done, _, err := p.exportSplit(ctx, p.pending)
+		if err != nil {
+			clear(p.pending[:done])
+			p.pending = p.pending[done:]
 			return err
 		}
 		p.pending = nil
@@ -120,6 +131,7 @@ func (p *logProcessor) replayTo(ctx context.Context, buf []sdklog.Record, last u
 		// Gather segments up to a batch (late records are one a segment).
 		var recs []sdklog.Record
 		var seqs []uint64
+		var counts []int // records per segment
 		for len(recs) < p.cfg.batchSize {
 			seq, b, ok, err := p.spool.After(prev)
 			if err != nil {
@@ -140,19 +152,28 @@ func (p *logProcessor) replayTo(ctx context.Context, buf []sdklog.Record, last u
 				continue
 			}
 			seqs = append(seqs, seq)
+			counts = append(counts, len(got))
 			recs = append(recs, got...)
 		}
 		if len(seqs) == 0 {
 			return spilled, nil
 		}
-		if err := p.export(ctx, recs); err != nil {
-			return spilled, err
-		}
-		p.m.replayed.Add(context.Background(), int64(len(recs)))
-		for _, seq := range seqs {
+		done, dropped, err := p.exportSplit(ctx, recs)
+		p.m.replayed.Add(context.Background(), int64(done-dropped))
+		// Remove the segments whose records are all done. After a split
+		// that failed half way, a segment partly delivered stays and is
+		// sent again whole: delivery stays at least once.
+		covered := 0
+		for i, seq := range seqs {
+			if covered += counts[i]; covered > done {
+				break
+			}
 			if err := p.spool.Remove(seq); err != nil {
 				return spilled, err
 			}
+		}
+		if err != nil {
+			return spilled, err
 		}
 		if p.q.Len() >= p.cfg.queueSize/2 && len(p.pending) == 0 {
 			p.spill(buf)
@@ -161,7 +182,47 @@ func (p *logProcessor) replayTo(ctx context.Context, buf []sdklog.Record, last u
 	}
 }
 
+// exportSplit exports recs and applies the rule that a bad record never
+// takes its batch with it. When the receiver rejects recs for good (see
+// classify), it splits them in halves (or, when the error gives the
+// request's size and the receiver's limit, in as many parts as the limit
+// requires) and exports each part the same way, so the good records are
+// delivered and a record still rejected alone is dropped and counted
+// (error.type "rejected"). A batch of n records with one bad record costs
+// about 2·log2(n) more exports. It returns how many leading records are
+// done (delivered or dropped), how many of those were dropped, and the
+// error that left recs[done:] undelivered.
+func (p *logProcessor) exportSplit(ctx context.Context, recs []sdklog.Record) (done, dropped int, err error) {
+	err = p.export(ctx, recs)
+	if err == nil {
+		return len(recs), 0, nil
+	}
+	if classify(err) != rejected {
+		return 0, 0, err
+	}
+	if len(recs) == 1 {
+		p.dropRecords(recs, reasonRejected)
+		p.drops.rejection(err)
+		return 1, 1, nil
+	}
+	parts := min(len(recs), splitParts(err))
+	for i := range parts {
+		part := recs[i*len(recs)/parts : (i+1)*len(recs)/parts]
+		d, x, err := p.exportSplit(ctx, part)
+		done, dropped = done+d, dropped+x
+		if err != nil {
+			return done, dropped, err
+		}
+	}
+	return done, dropped, nil
+}
+
 // export exports recs within the export timeout and counts the outcome.
+// A partial success (the receiver took the request and rejected some of
+// its records, which must not be sent again) is a success: the rejected
+// records are counted as dropped (error.type "rejected"; as audit records
+// up to the number of audit records in recs, since the receiver does not
+// say which).
 func (p *logProcessor) export(ctx context.Context, recs []sdklog.Record) error {
 	if len(recs) == 0 {
 		return nil
@@ -169,8 +230,26 @@ func (p *logProcessor) export(ctx context.Context, recs []sdklog.Record) error {
 	ctx, cancel := context.WithTimeout(ctx, p.cfg.exportTimeout)
 	defer cancel()
 	if err := p.exp.Export(ctx, recs); err != nil {
-		p.m.failures.Add(context.Background(), 1)
-		return err
+		n, ok := partialSuccess(err)
+		if !ok {
+			p.m.failures.Add(context.Background(), 1)
+			return err
+		}
+		n = min(max(n, 0), int64(len(recs)))
+		var audit int64
+		for i := range recs {
+			if isAudit(&recs[i]) {
+				audit++
+			}
+		}
+		audit = min(audit, n)
+		p.drop(true, reasonRejected, audit)
+		p.drop(false, reasonRejected, n-audit)
+		if n > 0 {
+			p.drops.rejection(err)
+		}
+		p.m.exported.Add(context.Background(), int64(len(recs))-n)
+		return nil
 	}
 	p.m.exported.Add(context.Background(), int64(len(recs)))
 	return nil

@@ -28,6 +28,7 @@ const (
 	reasonShutdown     = "shutdown"      // not delivered within the shutdown budget, no spool
 	reasonAfterClose   = "after_close"   // emitted after Shutdown, no spool
 	reasonSpoolCorrupt = "spool_corrupt" // a spooled segment could not be decoded (counted once)
+	reasonRejected     = "rejected"      // the receiver rejected the record for good (alone, or in a partial success)
 )
 
 var errorTypeKey = attribute.Key("error.type")
@@ -72,7 +73,7 @@ func newLogMetrics(mp metric.MeterProvider, p *logProcessor) (*logMetrics, error
 	lm.exported, errs[2] = m.Int64Counter("otelbearer.log.exported", metric.WithUnit("{record}"),
 		metric.WithDescription("Log records the exporter accepted (replayed ones included)."))
 	lm.failures, errs[3] = m.Int64Counter("otelbearer.log.export.failures", metric.WithUnit("{export}"),
-		metric.WithDescription("Log exports that returned an error; their records were spooled or kept for a retry."))
+		metric.WithDescription("Log exports that returned an error; their records were spooled or kept for a retry, or split and, when rejected alone, dropped."))
 	lm.spooled, errs[4] = m.Int64Counter("otelbearer.log.spooled", metric.WithUnit("{record}"),
 		metric.WithDescription("Log records written to the disk spool."))
 	lm.replayed, errs[5] = m.Int64Counter("otelbearer.log.replayed", metric.WithUnit("{record}"),
@@ -116,6 +117,16 @@ type dropReporter struct {
 	since      time.Time // start of the unreported period
 	lastReport time.Time
 	timer      *time.Timer // the scheduled report, if any
+
+	lastRejection error // the receiver's last permanent rejection since the last report
+}
+
+// rejection keeps err, the receiver's reason for a permanent rejection,
+// for the next report (the count itself goes through add).
+func (d *dropReporter) rejection(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.lastRejection = err
 }
 
 func newDropReporter(delay, quiet time.Duration) *dropReporter {
@@ -164,14 +175,17 @@ func (d *dropReporter) report(now time.Time, force bool) {
 		d.timer = nil
 	}
 	var why []string
-	for _, r := range []string{reasonQueueFull, reasonSpoolFull, reasonShutdown, reasonAfterClose, reasonSpoolCorrupt} {
+	for _, r := range []string{reasonQueueFull, reasonSpoolFull, reasonShutdown, reasonAfterClose, reasonSpoolCorrupt, reasonRejected} {
 		if n := d.reasons[r]; n > 0 {
 			why = append(why, fmt.Sprintf("%s=%d", r, n))
 		}
 	}
 	err := fmt.Errorf("%w: dropped %d audit records and %d other log records since %s (%s); see metric otelbearer.audit.dropped",
 		ErrRecordsDropped, d.audit, d.other, d.since.UTC().Format(time.RFC3339), strings.Join(why, ", "))
-	d.audit, d.other = 0, 0
+	if d.lastRejection != nil {
+		err = fmt.Errorf("%w; last rejection: %w", err, d.lastRejection)
+	}
+	d.audit, d.other, d.lastRejection = 0, 0, nil
 	clear(d.reasons)
 	d.since, d.lastReport = now, now
 	d.mu.Unlock()

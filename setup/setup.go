@@ -69,9 +69,19 @@
 //     exported first, in order, when exports work again, and by the next
 //     Start with the same directory after a restart, with the resource,
 //     scope, trace context and timestamps they were recorded with.
-//   - Records are dropped only when every bound is exhausted (queue full
-//     after the wait, spool full, shutdown budget spent without a spool),
-//     and every drop is counted and reported.
+//   - A bad record is dropped alone, never with its batch: a batch the
+//     receiver rejects for good (a status the OTLP specification says not
+//     to retry, such as InvalidArgument, or ResourceExhausted without
+//     RetryInfo for a request over its message size limit) is split in
+//     halves, recursively, so the other records are delivered; a record
+//     still rejected alone is dropped and counted (error.type=rejected).
+//     Spooled batches get the same treatment when replayed. A receiver
+//     that refuses this client (Unauthenticated, PermissionDenied,
+//     Unimplemented) is a configuration error, not the records' fault:
+//     its batches are kept and retried, and each failure is reported.
+//   - Otherwise records are dropped only when every bound is exhausted
+//     (queue full after the wait, spool full, shutdown budget spent
+//     without a spool), and every drop is counted and reported.
 //
 // Delivery is at least once: a batch the collector stored but answered
 // too late for, or a process killed between an export and the removal of
@@ -80,7 +90,7 @@
 // # Visible loss
 //
 // Alert on otelbearer.audit.dropped (audit records lost, by error.type:
-// queue_full, spool_full, shutdown, after_close, spool_corrupt). Also
+// queue_full, spool_full, shutdown, after_close, spool_corrupt, rejected). Also
 // exported: otelbearer.log.dropped, otelbearer.log.exported,
 // otelbearer.log.export.failures, otelbearer.log.spooled,
 // otelbearer.log.replayed, otelbearer.log.queue.size,

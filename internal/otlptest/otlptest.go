@@ -4,7 +4,10 @@
 // (a free port), keeps every request, and exposes each request's serialized protobuf bytes, so
 // a test can search exactly what an exporter put on the wire. It can
 // answer slowly ([Receiver.SetDelay]) or refuse exports
-// ([Receiver.SetUnavailable]) to play a slow or failed collector.
+// ([Receiver.SetUnavailable], [Receiver.SetCode]) to play a slow or failed
+// collector, reject requests that carry a marker
+// ([Receiver.SetRejectMarker]), and limit the size of the requests it
+// accepts ([WithMaxRecvMsgSize]).
 package otlptest
 
 import (
@@ -45,17 +48,38 @@ type Receiver struct {
 	delay       time.Duration // before answering an export
 	unavailable bool          // answer Unavailable and keep nothing
 	refused     int           // exports refused while unavailable
+	code        codes.Code    // answer this status and keep nothing (OK: off)
+	marker      []byte        // reject requests containing it with InvalidArgument
+	rejected    int           // requests rejected (marker or code)
+	partial     int64         // log records to report rejected in a partial success
 }
 
-// Start starts a Receiver on 127.0.0.1:0 and stops it when t ends. It fails
-// t if it cannot listen.
-func Start(t testing.TB) *Receiver {
+// Option configures a Receiver at [Start].
+type Option func(*options)
+
+type options struct{ grpc []grpc.ServerOption }
+
+// WithMaxRecvMsgSize sets the largest request, in bytes, the receiver
+// accepts; larger ones fail with gRPC status ResourceExhausted ("grpc:
+// received message larger than max"), as with a Collector. Without it the
+// limit is gRPC's default, 4 MiB, which is also the Collector's.
+func WithMaxRecvMsgSize(n int) Option {
+	return func(o *options) { o.grpc = append(o.grpc, grpc.MaxRecvMsgSize(n)) }
+}
+
+// Start starts a Receiver on 127.0.0.1:0, configured by opts, and stops it
+// when t ends. It fails t if it cannot listen.
+func Start(t testing.TB, opts ...Option) *Receiver {
 	t.Helper()
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("otlptest: listen: %v", err)
 	}
-	r := &Receiver{srv: grpc.NewServer(), lis: lis}
+	r := &Receiver{srv: grpc.NewServer(o.grpc...), lis: lis}
 	r.cond = sync.NewCond(&r.mu)
 	coltracepb.RegisterTraceServiceServer(r.srv, traceService{r: r})
 	collogspb.RegisterLogsServiceServer(r.srv, logsService{r: r})
@@ -201,6 +225,42 @@ func (r *Receiver) SetUnavailable(on bool) {
 	r.unavailable = on
 }
 
+// SetCode makes later trace and log exports fail with gRPC status code c
+// and keeps nothing from them (counted by [Receiver.Rejected]), until it
+// is called with codes.OK.
+func (r *Receiver) SetCode(c codes.Code) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.code = c
+}
+
+// SetRejectMarker makes later trace and log exports whose serialized
+// request contains marker fail with gRPC status InvalidArgument (a
+// permanent rejection, not to be retried) and keeps nothing from them;
+// "" turns it off. Rejected requests are counted by [Receiver.Rejected].
+func (r *Receiver) SetRejectMarker(marker string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.marker = []byte(marker)
+}
+
+// SetPartialSuccess makes later log exports that are kept answer with an
+// OTLP partial success reporting n records rejected (the request is kept
+// whole); 0 answers with full success.
+func (r *Receiver) SetPartialSuccess(n int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.partial = n
+}
+
+// Rejected returns the number of exports failed by [Receiver.SetCode] or
+// [Receiver.SetRejectMarker].
+func (r *Receiver) Rejected() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rejected
+}
+
 // Refused returns the number of exports refused while unavailable.
 func (r *Receiver) Refused() int {
 	r.mu.Lock()
@@ -217,13 +277,18 @@ func (r *Receiver) Metrics() []*colmetricpb.ExportMetricsServiceRequest {
 
 func (r *Receiver) record(ctx context.Context, msg proto.Message, add func()) error {
 	r.mu.Lock()
-	delay, unavailable := r.delay, r.unavailable
+	delay, unavailable, code, marker := r.delay, r.unavailable, r.code, r.marker
 	if unavailable {
 		r.refused++
+	} else if code != codes.OK {
+		r.rejected++
 	}
 	r.mu.Unlock()
 	if unavailable {
 		return status.Error(codes.Unavailable, "otlptest: unavailable")
+	}
+	if code != codes.OK {
+		return status.Error(code, "otlptest: "+code.String())
 	}
 	if delay > 0 {
 		t := time.NewTimer(delay)
@@ -240,6 +305,10 @@ func (r *Receiver) record(ctx context.Context, msg proto.Message, add func()) er
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(marker) > 0 && bytes.Contains(b, marker) {
+		r.rejected++
+		return status.Error(codes.InvalidArgument, "otlptest: request carries the reject marker")
+	}
 	add()
 	r.raw = append(r.raw, b)
 	r.cond.Broadcast()
@@ -262,8 +331,16 @@ type logsService struct {
 }
 
 func (s logsService) Export(ctx context.Context, req *collogspb.ExportLogsServiceRequest) (*collogspb.ExportLogsServiceResponse, error) {
-	err := s.r.record(ctx, req, func() { s.r.logs = append(s.r.logs, req) })
-	return &collogspb.ExportLogsServiceResponse{}, err
+	var partial int64
+	err := s.r.record(ctx, req, func() {
+		s.r.logs = append(s.r.logs, req)
+		partial = s.r.partial
+	})
+	resp := &collogspb.ExportLogsServiceResponse{}
+	if partial > 0 {
+		resp.PartialSuccess = &collogspb.ExportLogsPartialSuccess{RejectedLogRecords: partial, ErrorMessage: "otlptest: partial success"}
+	}
+	return resp, err
 }
 
 type metricsService struct {
