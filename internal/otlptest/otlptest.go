@@ -1,8 +1,9 @@
 // Package otlptest is an in-process OTLP receiver for tests. It accepts
 // trace, log and metric exports over gRPC ([Receiver.Addr]) and over
 // OTLP/HTTP with protobuf bodies ([Receiver.HTTPAddr]), each on 127.0.0.1
-// (a free port), keeps every request, and exposes each request's serialized protobuf bytes, so
-// a test can search exactly what an exporter put on the wire. It can
+// (a free port), keeps every request, and exposes each request's
+// serialized protobuf bytes, so a test can search exactly what an
+// exporter put on the wire. It can
 // answer slowly ([Receiver.SetDelay]) or refuse exports
 // ([Receiver.SetUnavailable], [Receiver.SetCode]) to play a slow or failed
 // collector, reject requests that carry a marker
@@ -30,8 +31,8 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// Receiver is a running OTLP/gRPC receiver for traces and logs. Its methods
-// are safe for concurrent use.
+// Receiver is a running OTLP receiver (gRPC and HTTP) for traces, logs
+// and metrics. Its methods are safe for concurrent use.
 type Receiver struct {
 	srv     *grpc.Server
 	lis     net.Listener
@@ -62,7 +63,8 @@ type options struct{ grpc []grpc.ServerOption }
 // WithMaxRecvMsgSize sets the largest request, in bytes, the receiver
 // accepts; larger ones fail with gRPC status ResourceExhausted ("grpc:
 // received message larger than max"), as with a Collector. Without it the
-// limit is gRPC's default, 4 MiB, which is also the Collector's.
+// limit is gRPC's default, 4 MiB, which is also the Collector's. It applies
+// to the gRPC receiver only.
 func WithMaxRecvMsgSize(n int) Option {
 	return func(o *options) { o.grpc = append(o.grpc, grpc.MaxRecvMsgSize(n)) }
 }
@@ -370,8 +372,8 @@ func (r *Receiver) recordMetrics(req *colmetricpb.ExportMetricsServiceRequest) e
 	return nil
 }
 
-// httpHandler serves OTLP/HTTP with protobuf bodies, with the same delay
-// and unavailability as the gRPC services (unavailable: 503).
+// httpHandler serves OTLP/HTTP with protobuf bodies, with the same delay,
+// refusals, rejections and partial success as the gRPC services.
 func (r *Receiver) httpHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/traces", func(w http.ResponseWriter, hr *http.Request) {
@@ -382,8 +384,15 @@ func (r *Receiver) httpHandler() http.Handler {
 	})
 	mux.HandleFunc("POST /v1/logs", func(w http.ResponseWriter, hr *http.Request) {
 		req := &collogspb.ExportLogsServiceRequest{}
-		serveHTTP(w, hr, req, &collogspb.ExportLogsServiceResponse{}, func() error {
-			return r.record(hr.Context(), req, func() { r.logs = append(r.logs, req) })
+		resp := &collogspb.ExportLogsServiceResponse{}
+		serveHTTP(w, hr, req, resp, func() error {
+			return r.record(hr.Context(), req, func() {
+				r.logs = append(r.logs, req)
+				if r.partial > 0 {
+					resp.PartialSuccess = &collogspb.ExportLogsPartialSuccess{
+						RejectedLogRecords: r.partial, ErrorMessage: "otlptest: partial success"}
+				}
+			})
 		})
 	})
 	mux.HandleFunc("POST /v1/metrics", func(w http.ResponseWriter, hr *http.Request) {
@@ -396,7 +405,9 @@ func (r *Receiver) httpHandler() http.Handler {
 }
 
 // serveHTTP decodes the (possibly gzipped) protobuf body into req, calls
-// keep and answers resp, or 400 for a bad body and 503 when keep fails.
+// keep and answers resp, or 400 for a bad body, or the HTTP status of
+// keep's gRPC status as OTLP/HTTP defines them: the retryable 429, 503
+// and 504, else 400 (permanent).
 func serveHTTP(w http.ResponseWriter, hr *http.Request, req, resp proto.Message, keep func() error) {
 	var body io.Reader = hr.Body
 	if hr.Header.Get("Content-Encoding") == "gzip" {
@@ -417,7 +428,7 @@ func serveHTTP(w http.ResponseWriter, hr *http.Request, req, resp proto.Message,
 		return
 	}
 	if err := keep(); err != nil {
-		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		http.Error(w, err.Error(), httpStatus(status.Code(err)))
 		return
 	}
 	out, err := proto.Marshal(resp)
@@ -427,4 +438,18 @@ func serveHTTP(w http.ResponseWriter, hr *http.Request, req, resp proto.Message,
 	}
 	w.Header().Set("Content-Type", "application/x-protobuf")
 	_, _ = w.Write(out)
+}
+
+// httpStatus maps a gRPC status code to the OTLP/HTTP answer.
+func httpStatus(c codes.Code) int {
+	switch c {
+	case codes.Unavailable:
+		return http.StatusServiceUnavailable
+	case codes.ResourceExhausted:
+		return http.StatusTooManyRequests
+	case codes.DeadlineExceeded, codes.Canceled:
+		return http.StatusGatewayTimeout
+	default:
+		return http.StatusBadRequest
+	}
 }
