@@ -67,7 +67,7 @@ func classify(err error) failure {
 		if strings.Contains(err.Error(), "request message too large") {
 			return rejected
 		}
-		return transient
+		return classifyHTTP(err)
 	}
 	switch s.Code() {
 	case codes.InvalidArgument, codes.Internal, codes.AlreadyExists:
@@ -150,4 +150,27 @@ func walk(err error, f func(error)) {
 	default:
 		f(err)
 	}
+}
+
+// httpStatus matches otlploghttp's error for a response it does not retry
+// ("failed to send logs to URL: 400 Bad Request (body: …)"); it retries
+// 429, 502, 503 and 504 itself and reports those otherwise.
+var httpStatus = regexp.MustCompile(`^failed to send logs to \S+: (\d{3}) `)
+
+// classifyHTTP classifies an OTLP/HTTP exporter's error as the OTLP
+// specification does: a status it does not retry is the request's fault
+// (400 Bad Request, 413 Content Too Large, 422, 500), a refusal of this
+// client (401, 403, 404, 405, 415, 501), or else transient.
+func classifyHTTP(err error) failure {
+	m := httpStatus.FindStringSubmatch(err.Error())
+	if m == nil {
+		return transient
+	}
+	switch m[1] {
+	case "400", "413", "422", "500":
+		return rejected
+	case "401", "403", "404", "405", "415", "501":
+		return refused
+	}
+	return transient
 }

@@ -92,11 +92,13 @@ func TestRejectedRecordDroppedAlone(t *testing.T) {
 		marker  bool
 		down    bool // the receiver is down first: the batch is kept
 		spooled bool
+		http    bool // through otlploghttp
 	}{
 		{name: "InvalidArgument", marker: true},
 		{name: "over the receiver's size limit", opts: []otlptest.Option{otlptest.WithMaxRecvMsgSize(48 << 10)}},
 		{name: "replayed from the spool", marker: true, down: true, spooled: true},
 		{name: "retried from memory", marker: true, down: true},
+		{name: "OTLP/HTTP 400", marker: true, http: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := captureHandle(t)
@@ -115,6 +117,10 @@ func TestRejectedRecordDroppedAlone(t *testing.T) {
 			if tc.down {
 				rcv.SetUnavailable(true)
 				opts = append(opts, setup.WithLogExportTimeout(200*time.Millisecond))
+			}
+			if tc.http {
+				t.Setenv("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/protobuf")
+				t.Setenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://"+rcv.HTTPAddr()+"/v1/logs")
 			}
 			p, reader := startRejecting(t, rcv, dir, opts...)
 			for i := range 512 {
