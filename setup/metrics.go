@@ -34,7 +34,8 @@ const (
 var errorTypeKey = attribute.Key("error.type")
 
 // newMeterProvider builds the MeterProvider: the reader given with
-// WithMetricReader, else an OTLP/gRPC periodic reader unless
+// WithMetricReader (or chosen from OTEL_METRICS_EXPORTER and the OTLP
+// protocol variables), else an OTLP/gRPC periodic reader unless
 // OTEL_METRICS_EXPORTER is "none".
 func newMeterProvider(ctx context.Context, c config, res *resource.Resource) (*sdkmetric.MeterProvider, error) {
 	opts := []sdkmetric.Option{sdkmetric.WithResource(res)}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 
@@ -129,7 +130,11 @@ func (d *demo) guide(ctx context.Context) error {
 	section := func(title string) { fmt.Fprintf(out, "\n== %s\n", title) }
 
 	section("Jaeger (traces; tail sampling kept every failure and " + fmt.Sprint(d.percent) + "% of the rest)")
-	fmt.Fprintf(out, "This Jaeger build has no UI assets (%s/ is a placeholder); its query API works:\n", st.JaegerURL())
+	if os.Getenv("JAEGER_UI_ASSETS") != "" {
+		fmt.Fprintf(out, "Jaeger UI at %s/ (assets from JAEGER_UI_ASSETS); its query API:\n", st.JaegerURL())
+	} else {
+		fmt.Fprintf(out, "This Jaeger build has no UI assets (%s/ is a placeholder; set JAEGER_UI_ASSETS to a Jaeger UI build); its query API works:\n", st.JaegerURL())
+	}
 	for _, q := range []struct {
 		what string
 		tags map[string]string
