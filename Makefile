@@ -23,7 +23,7 @@ FUZZ_TARGETS := .:FuzzParseAuthorization ./internal/redact:FuzzRedactString .:Fu
 
 help:
 	@echo "make test   all checks: lint, unit tests (-race), fuzz ($(FUZZTIME) each), end-to-end suite"
-	@echo "make demo   build and start Jaeger, the Collector, VictoriaLogs and the example; send traffic"
+	@echo "make demo   build and start Jaeger, the Collector, VictoriaLogs, VictoriaMetrics, vmalert and the demo service; send traffic and attacks"
 	@echo "make bench  benchmarks compared with benchstat"
 	@echo "make stress long reliability runs: load, slow receiver, Collector killed under traffic"
 
@@ -61,7 +61,7 @@ tools:
 	tools/build.sh all
 
 e2e: tools
-	@echo "== end-to-end suite (Jaeger, Collector, VictoriaLogs, example)"
+	@echo "== end-to-end suite (Jaeger, Collector, VictoriaLogs, VictoriaMetrics, vmalert, the demo service)"
 	OTELBEARER_E2E=1 $(GO) test -count=1 -v -timeout 20m ./e2e/
 
 # The demo is built, then exec'd, so Ctrl-C and a SIGTERM to make reach it
