@@ -19,8 +19,12 @@ type stateKey struct{}
 // requestState is the auth state of one request. It is created before the
 // server span starts and shared by every goroutine of the request: readers
 // load an immutable view atomically; writers (validation, RecordAuthn,
-// Allow, Deny) publish a new view under mu.
+// Allow, Deny) publish a new view under mu. It is itself the context passed
+// on (the request's own, plus itself as the value of stateKey), which saves
+// a context value per request.
 type requestState struct {
+	context.Context // the request's context as it arrived
+
 	cfg         *config
 	fingerprint string // unsafe.String over fpBuf, or ""
 	source      TokenSource
@@ -36,16 +40,29 @@ type requestState struct {
 	req        *http.Request // the request passed on, for http.route in metrics
 	stamped    atomic.Bool   // the SpanProcessor stamped the server span
 
-	mu   sync.Mutex
-	view atomic.Pointer[authView]
+	mu         sync.Mutex
+	view       atomic.Pointer[authView]
+	usedSecond bool // second holds a published view; guarded by mu
 
 	// Inline storage, so a request costs one allocation for its state:
 	// start holds the first view's attributes followed by the server-span
-	// attributes known at start.
-	first  authView
-	nstart int
-	start  [9]attribute.KeyValue
-	fpBuf  [fingerprintHexLen]byte
+	// attributes known at start; second is the first view published by an
+	// update (validation's, usually); spanBuf is where the server span's
+	// attributes are gathered for their one SetAttributes call.
+	first   authView
+	nstart  int
+	start   [9]attribute.KeyValue
+	fpBuf   [fingerprintHexLen]byte
+	second  heapView
+	spanBuf [16]attribute.KeyValue
+}
+
+// Value returns st for stateKey, else the request context's value.
+func (st *requestState) Value(key any) any {
+	if key == (stateKey{}) {
+		return st
+	}
+	return st.Context.Value(key)
 }
 
 // authView is an immutable snapshot of what is known so far.
@@ -85,13 +102,13 @@ const userAgentKey = attribute.Key("user_agent.original")
 // peer when there is no X-Forwarded-For to be fooled by. path and userAgent
 // are the raw request's: when they are not valid UTF-8 within their bound,
 // the server span gets the cleaned value in place of otelhttp's.
-func newRequestState(cfg *config, c credential, optional, setClient bool, clientAddr, method, path, userAgent string) *requestState {
+func newRequestState(ctx context.Context, cfg *config, c credential, optional, setClient bool, clientAddr, method, path, userAgent string) *requestState {
 	rawPath, rawUA := path, userAgent
 	path = cleanString(path, maxPathBytes)
 	userAgent = cleanString(userAgent, maxUserAgentBytes)
 	clientAddr = cleanString(clientAddr, maxAddrBytes)
 	st := &requestState{
-		cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
+		Context: ctx, cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
 		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
 	}
 	if c.token != "" && cfg.fp != nil { // nil: the key was refused
@@ -155,16 +172,40 @@ func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []att
 	return dst
 }
 
-// serverStartAttrs returns the first view's attributes followed by the
-// server-span attributes known at start.
-func (st *requestState) serverStartAttrs() []attribute.KeyValue {
-	return st.start[:st.nstart:st.nstart]
+// serverAttrs returns what the server span carries once validation ran, to
+// be set in one call: the current view's stamped attributes, the
+// server-span attributes known at start, the validated token's facts and
+// errorType when not "". The slice lives in st and is reused by the next
+// call: the caller hands it straight to SetAttributes, which copies it.
+func (st *requestState) serverAttrs(errorType string) []attribute.KeyValue {
+	v := st.view.Load()
+	a := append(st.spanBuf[:0], v.attrs...)
+	a = append(a, st.start[len(st.first.attrs):st.nstart]...)
+	if v.validated {
+		a = appendTokenAttrs(a, &v.claims)
+	}
+	if errorType != "" {
+		a = append(a, errorTypeKey.String(errorType))
+	}
+	return a
+}
+
+// setServerSpan records the server span, to which later updates go.
+func (st *requestState) setServerSpan(span trace.Span) {
+	st.mu.Lock()
+	st.serverSpan = span
+	st.mu.Unlock()
 }
 
 // next returns a new view holding a copy of the current one, for the
-// caller, which holds st.mu, to change and publish.
+// caller, which holds st.mu, to change and publish. The first one lives in
+// st itself.
 func (st *requestState) next() *heapView {
-	h := new(heapView)
+	h := &st.second
+	if st.usedSecond {
+		h = new(heapView)
+	}
+	st.usedSecond = true
 	h.authView = *st.view.Load()
 	return h
 }
@@ -185,15 +226,19 @@ func (st *requestState) setAuthn(event AuthEvent, claims *Claims) *authView {
 	h := st.next()
 	valid := event == AuthTokenValid && claims != nil
 	h.event, h.validated, h.claims = event, valid, Claims{}
-	// The server span's update lives in the new view's own storage, so
-	// building it costs no allocation.
-	upd := append(h.upd[:0], AuthEventKey.String(string(event)))
 	if valid {
 		h.claims = *claims
-		upd = st.appendClaimAttrs(upd, &h.claims)
 	}
 	v := st.publish(h)
+	// Before the middleware set the server span's attributes (during
+	// validation) there is no span to update: they include this outcome.
 	if span := st.serverSpan; span != nil {
+		// The update lives in the new view's own storage, so building it
+		// costs no allocation.
+		upd := append(h.upd[:0], AuthEventKey.String(string(event)))
+		if valid {
+			upd = st.appendClaimAttrs(upd, &h.claims)
+		}
 		span.SetAttributes(upd...)
 	}
 	return v
