@@ -90,7 +90,7 @@ bench: $(BENCHSTAT)
 	@: > $(BENCH_OUT)
 	@for i in $$(seq $(BENCH_ROUNDS)); do \
 		echo "== round $$i/$(BENCH_ROUNDS)" >&2; \
-		/tmp/otelbearer-bench.test -test.run '^$$' -test.bench '^(BenchmarkRequest|BenchmarkSpanProcessor)$$' \
+		/tmp/otelbearer-bench.test -test.run '^$$' -test.bench '^(BenchmarkRequest|BenchmarkSpanProcessor|BenchmarkLogEmit)$$' \
 			-test.benchtime $(BENCH_TIME) -test.count 1 >> $(BENCH_OUT); \
 	done
 	@echo "== vs otelhttp"
@@ -98,6 +98,10 @@ bench: $(BENCHSTAT)
 	@echo "== vs the hand-written peer"
 	$(BENCHSTAT) -filter '.name:Request' -col '/v@(peer otelbearer)' $(BENCH_OUT)
 	@echo "== audit record vs the peer's"
-	$(BENCHSTAT) -filter '.name:Request' -col '/v@(peer-audit otelbearer-audit peer-slog)' $(BENCH_OUT)
+	$(BENCHSTAT) -filter '.name:Request' -col '/v@(peer-audit otelbearer-audit peer-slog peer-audit-nodedup otelbearer-audit-nodedup)' $(BENCH_OUT)
+	@echo "== audit record, each with a LoggerProvider allowing duplicate keys"
+	$(BENCHSTAT) -filter '.name:Request' -col '/v@(peer-audit-nodedup otelbearer-audit-nodedup)' $(BENCH_OUT)
+	@echo "== one 14-attribute record through the Logs SDK"
+	$(BENCHSTAT) -filter '.name:LogEmit' -col /v $(BENCH_OUT)
 	@echo "== child span"
 	$(BENCHSTAT) -filter '.name:SpanProcessor' -col /v $(BENCH_OUT)

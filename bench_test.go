@@ -2,11 +2,15 @@ package otelbearer
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/log"
 	lognoop "go.opentelemetry.io/otel/log/noop"
 	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -43,8 +47,10 @@ func benchProvider(b *testing.B) *sdktrace.TracerProvider {
 
 // benchLoggerProvider is the benchmark's one LoggerProvider: a batch
 // processor to a discarding exporter, as a service ships audit records.
-func benchLoggerProvider(b *testing.B) *sdklog.LoggerProvider {
-	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{})))
+// Extra options such as sdklog.WithAllowKeyDuplication are appended.
+func benchLoggerProvider(b *testing.B, opts ...sdklog.LoggerProviderOption) *sdklog.LoggerProvider {
+	opts = append([]sdklog.LoggerProviderOption{sdklog.WithProcessor(sdklog.NewBatchProcessor(discardLogs{}))}, opts...)
+	lp := sdklog.NewLoggerProvider(opts...)
 	b.Cleanup(func() { _ = lp.Shutdown(context.Background()) })
 	return lp
 }
@@ -81,9 +87,12 @@ func benchServe(b *testing.B, h http.Handler) {
 //	v=peer-audit      v=peer writing one OTel log record with the same attributes
 //	v=peer-slog       v=peer writing one slog JSON line with the same attributes
 //	v=otelbearer-audit NewHandler with the validator and the audit record (the default)
+//	v=*-audit-nodedup the audit variants with a LoggerProvider built with
+//	                  sdklog.WithAllowKeyDuplication (neither repeats a key)
 func BenchmarkRequest(b *testing.B) {
 	tp := benchProvider(b)
 	lp := benchLoggerProvider(b)
+	lpDup := benchLoggerProvider(b, sdklog.WithAllowKeyDuplication())
 	otel := otelhttp.WithTracerProvider(tp)
 	noLogs := WithLoggerProvider(lognoop.NewLoggerProvider())
 	variants := []struct {
@@ -101,6 +110,9 @@ func BenchmarkRequest(b *testing.B) {
 		{"peer-slog", otelhttp.NewHandler(newPeer(okHandler, nil, discardSlog()), "api", otel)},
 		{"otelbearer-audit", NewHandler(okHandler, "api", WithFingerprintKey(testKey), WithValidator(testValidator),
 			WithLoggerProvider(lp), WithOtelHTTPOptions(otel))},
+		{"peer-audit-nodedup", otelhttp.NewHandler(newPeer(okHandler, lpDup, nil), "api", otel)},
+		{"otelbearer-audit-nodedup", NewHandler(okHandler, "api", WithFingerprintKey(testKey),
+			WithValidator(testValidator), WithLoggerProvider(lpDup), WithOtelHTTPOptions(otel))},
 	}
 	for _, v := range variants {
 		b.Run("v="+v.name, func(b *testing.B) { benchServe(b, v.h) })
@@ -129,4 +141,57 @@ func BenchmarkSpanProcessor(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLogEmit is the Logs SDK's own cost of one record with the 14
+// attributes of an audit record, to a batch processor: with key
+// deduplication (the SDK's default: sdk/log adds the API record's
+// attributes one at a time and, for each, indexes those it holds — quadratic
+// in their number), without it, and a slog JSON line for scale.
+func BenchmarkLogEmit(b *testing.B) {
+	attrs := []attribute.KeyValue{
+		TokenFingerprintKey.String("0123456789abcdef0123456789abcdef"),
+		AuthEventKey.String(string(AuthTokenValid)),
+		AuthzDecisionKey.String(string(AuthzNone)),
+		UserIDKey.String("alice"),
+		ClientAddressKey.String("192.0.2.1"),
+		httpMethodKey.String("GET"),
+		urlPathKey.String("/api/data/alice-1"),
+		httpStatusKey.Int(200),
+		AuthSchemeKey.String(string(AuthSchemeBearer)),
+		TokenSourceKey.String(string(TokenSourceHeader)),
+		TokenIDKey.String("jti-a"),
+		TokenScopesKey.StringSlice([]string{"read"}),
+		TokenClientIDKey.String("cli"),
+		TokenIssuerKey.String("https://issuer"),
+	}
+	emit := func(b *testing.B, l log.Logger) {
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			var rec log.Record
+			rec.SetEventName(AuditEventAuthn)
+			rec.SetTimestamp(time.Now())
+			rec.SetSeverity(log.SeverityInfo)
+			rec.SetBody(attribute.StringValue("authentication result: token_valid"))
+			rec.AddAttributes(attrs...)
+			l.Emit(ctx, rec)
+		}
+	}
+	b.Run("v=sdk-dedup", func(b *testing.B) { emit(b, benchLoggerProvider(b).Logger("bench")) })
+	b.Run("v=sdk-nodedup", func(b *testing.B) {
+		emit(b, benchLoggerProvider(b, sdklog.WithAllowKeyDuplication()).Logger("bench"))
+	})
+	b.Run("v=slog-json", func(b *testing.B) {
+		l := discardSlog()
+		sattrs := make([]slog.Attr, len(attrs))
+		for i, a := range attrs {
+			sattrs[i] = slog.Any(string(a.Key), a.Value.AsInterface())
+		}
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			l.LogAttrs(ctx, slog.LevelInfo, "authentication result: token_valid", sattrs...)
+		}
+	})
 }
