@@ -93,6 +93,8 @@ bench: $(BENCHSTAT)
 		/tmp/otelbearer-bench.test -test.run '^$$' -test.bench '^(BenchmarkRequest|BenchmarkSpanProcessor|BenchmarkLogEmit)$$' \
 			-test.benchtime $(BENCH_TIME) -test.count 1 >> $(BENCH_OUT); \
 	done
+	@echo "== ratios"
+	@awk -f tools/benchratio.awk $(BENCH_OUT)
 	@echo "== vs otelhttp"
 	$(BENCHSTAT) -filter '.name:Request' -col '/v@(otelhttp floor peer otelbearer otelbearer-nov)' $(BENCH_OUT)
 	@echo "== vs the hand-written peer"
