@@ -90,7 +90,7 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 		if !st.stamped.Load() {
 			warnNotStamped.Do(func() { otel.Handle(errNotStamped) })
 		}
-		span.SetAttributes(st.serverAttrs(errorType)...)
+		st.setServerAttrs(span, errorType)
 	}
 	st.setServerSpan(span)
 

@@ -47,15 +47,19 @@ type requestState struct {
 	// Inline storage, so a request costs one allocation for its state:
 	// start holds the first view's attributes followed by the server-span
 	// attributes known at start; second is the first view published by an
-	// update (validation's, usually); spanBuf is where the server span's
-	// attributes are gathered for their one SetAttributes call.
-	first   authView
-	nstart  int
-	start   [9]attribute.KeyValue
-	fpBuf   [fingerprintHexLen]byte
-	second  heapView
-	spanBuf [16]attribute.KeyValue
+	// update (validation's, usually).
+	first  authView
+	nstart int
+	start  [9]attribute.KeyValue
+	fpBuf  [fingerprintHexLen]byte
+	second heapView
 }
+
+// spanAttrs is a buffer where the server span's attributes are gathered
+// for their one SetAttributes call (which copies them).
+type spanAttrs [16]attribute.KeyValue
+
+var spanAttrsPool = sync.Pool{New: func() any { return new(spanAttrs) }}
 
 // Value returns st for stateKey, else the request context's value.
 func (st *requestState) Value(key any) any {
@@ -172,14 +176,21 @@ func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []att
 	return dst
 }
 
-// serverAttrs returns what the server span carries once validation ran, to
-// be set in one call: the current view's stamped attributes, the
+// setServerAttrs sets on span, in one call, what the server span carries
+// once validation ran: the current view's stamped attributes, the
 // server-span attributes known at start, the validated token's facts and
-// errorType when not "". The slice lives in st and is reused by the next
-// call: the caller hands it straight to SetAttributes, which copies it.
-func (st *requestState) serverAttrs(errorType string) []attribute.KeyValue {
+// errorType when not "".
+func (st *requestState) setServerAttrs(span trace.Span, errorType string) {
+	buf := spanAttrsPool.Get().(*spanAttrs)
+	span.SetAttributes(st.serverAttrs(buf[:0], errorType)...)
+	clear(buf[:]) // hold no request's strings while pooled
+	spanAttrsPool.Put(buf)
+}
+
+// serverAttrs appends the attributes of setServerAttrs to dst.
+func (st *requestState) serverAttrs(dst []attribute.KeyValue, errorType string) []attribute.KeyValue {
 	v := st.view.Load()
-	a := append(st.spanBuf[:0], v.attrs...)
+	a := append(dst, v.attrs...)
 	a = append(a, st.start[len(st.first.attrs):st.nstart]...)
 	if v.validated {
 		a = appendTokenAttrs(a, &v.claims)
