@@ -42,17 +42,23 @@ type requestState struct {
 
 	mu         sync.Mutex
 	view       atomic.Pointer[authView]
-	usedSecond bool // second holds a published view; guarded by mu
+	second     *heapView // storage for the first update's view, or nil
+	usedSecond bool      // second holds a published view; guarded by mu
 
 	// Inline storage, so a request costs one allocation for its state:
 	// start holds the first view's attributes followed by the server-span
-	// attributes known at start; second is the first view published by an
-	// update (validation's, usually).
+	// attributes known at start.
 	first  authView
 	nstart int
 	start  [9]attribute.KeyValue
 	fpBuf  [fingerprintHexLen]byte
-	second heapView
+}
+
+// stateWithView is a request state allocated together with the storage of
+// the view its validation will publish.
+type stateWithView struct {
+	requestState
+	view heapView
 }
 
 // spanAttrs is a buffer where the server span's attributes are gathered
@@ -111,10 +117,18 @@ func newRequestState(ctx context.Context, cfg *config, c credential, optional, s
 	path = cleanString(path, maxPathBytes)
 	userAgent = cleanString(userAgent, maxUserAgentBytes)
 	clientAddr = cleanString(clientAddr, maxAddrBytes)
-	st := &requestState{
-		Context: ctx, cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
-		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
+	// A token to validate means an update: its view comes in the same
+	// allocation (without one, the state stays half the size).
+	var st *requestState
+	if c.token != "" && cfg.validator != nil {
+		sv := new(stateWithView)
+		st = &sv.requestState
+		st.second = &sv.view
+	} else {
+		st = new(requestState)
 	}
+	st.Context, st.cfg, st.source, st.scheme, st.optional = ctx, cfg, c.source, c.scheme, optional
+	st.clientAddr, st.method, st.path, st.why, st.token = clientAddr, method, path, c.why, c.token
 	if c.token != "" && cfg.fp != nil { // nil: the key was refused
 		cfg.fp.fill(&st.fpBuf, c.token)
 		st.fingerprint = unsafe.String(&st.fpBuf[0], fingerprintHexLen)
@@ -210,10 +224,10 @@ func (st *requestState) setServerSpan(span trace.Span) {
 
 // next returns a new view holding a copy of the current one, for the
 // caller, which holds st.mu, to change and publish. The first one lives in
-// st itself.
+// st's allocation when there was a token to validate.
 func (st *requestState) next() *heapView {
-	h := &st.second
-	if st.usedSecond {
+	h := st.second
+	if h == nil || st.usedSecond {
 		h = new(heapView)
 	}
 	st.usedSecond = true
