@@ -80,7 +80,7 @@ stress: tools
 	OTELBEARER_E2E=1 OTELBEARER_STRESS=1 $(GO) test -count=1 -v -timeout 10m -run '^TestFaultInjection$$' ./e2e/
 
 # Benchmarks: the test binary is built once and run BENCH_ROUNDS times, so
-# the variants of BenchmarkRequest alternate within the session; benchstat
+# the variants of BenchmarkRequest alternate throughout; benchstat
 # then compares medians (cpu-ns/op: process CPU time per request).
 BENCH_ROUNDS ?= 10
 BENCH_TIME   ?= 0.3s

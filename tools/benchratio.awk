@@ -35,4 +35,5 @@ END {
 	ratio("audit added (otelbearer-audit - otelbearer) / otelhttp", "otelbearer-audit", "otelbearer", "otelhttp")
 	ratio("audit added, no dedup / otelhttp", "otelbearer-audit-nodedup", "otelbearer", "otelhttp")
 	ratio("peer-audit added (peer-audit - peer) / otelhttp", "peer-audit", "peer", "otelhttp")
+	ratio("peer-audit added, no dedup / otelhttp", "peer-audit-nodedup", "peer", "otelhttp")
 }
