@@ -19,12 +19,13 @@ FUZZTIME     ?= 10s
 FUZZ_TARGETS := .:FuzzParseAuthorization ./internal/redact:FuzzRedactString .:FuzzHandler \
                 ./logbridge:FuzzCompositeJSON ./logbridge:FuzzCamelFields
 
-.PHONY: test lint unit fuzz e2e demo bench tools help stress
+.PHONY: test lint unit fuzz e2e demo bench bench-load tools help stress
 
 help:
 	@echo "make test   all checks: lint, unit tests (-race), fuzz ($(FUZZTIME) each), end-to-end suite"
 	@echo "make demo   build and start Jaeger, the Collector, VictoriaLogs and the example; send traffic"
 	@echo "make bench  benchmarks compared with benchstat"
+	@echo "make bench-load  otelhttp vs otelbearer on loopback under load: req/s, p50, p99"
 	@echo "make stress long reliability runs: load, slow receiver, Collector killed under traffic"
 
 test: lint unit fuzz e2e
@@ -107,3 +108,11 @@ bench: $(BENCHSTAT)
 	$(BENCHSTAT) -filter '.name:LogEmit' -col /v $(BENCH_OUT)
 	@echo "== child span"
 	$(BENCHSTAT) -filter '.name:SpanProcessor' -col /v $(BENCH_OUT)
+
+# A small API on loopback under 32 closed-loop connections, behind otelhttp
+# alone and behind otelbearer, alternating over three rounds of
+# LOAD_DURATION each (about 6 × LOAD_DURATION in all).
+LOAD_DURATION ?= 5s
+bench-load:
+	OTELBEARER_LOAD=1 OTELBEARER_LOAD_DURATION=$(LOAD_DURATION) $(GO) test -count=1 -run '^TestLoad$$' -v -timeout 10m . \
+		| grep -E 'round|^(ok|FAIL|---)'
