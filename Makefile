@@ -110,8 +110,8 @@ bench: $(BENCHSTAT)
 	$(BENCHSTAT) -filter '.name:SpanProcessor' -col /v $(BENCH_OUT)
 
 # A small API on loopback under 32 closed-loop connections, behind otelhttp
-# alone and behind otelbearer, alternating over three rounds of
-# LOAD_DURATION each (about 6 × LOAD_DURATION in all).
+# alone and behind otelbearer with and without the audit record,
+# alternating over three rounds of LOAD_DURATION each (9 × LOAD_DURATION).
 LOAD_DURATION ?= 5s
 bench-load:
 	OTELBEARER_LOAD=1 OTELBEARER_LOAD_DURATION=$(LOAD_DURATION) $(GO) test -count=1 -run '^TestLoad$$' -v -timeout 10m . \
