@@ -2,6 +2,7 @@ package otelbearer
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -66,6 +67,18 @@ type stateWithView struct {
 type spanAttrs [16]attribute.KeyValue
 
 var spanAttrsPool = sync.Pool{New: func() any { return new(spanAttrs) }}
+
+// String names st as the standard library's contexts do, never showing
+// its fields (the raw token among them); GoString does the same for %#v.
+func (st *requestState) String() string {
+	if s, ok := st.Context.(fmt.Stringer); ok {
+		return s.String() + ".WithValue(otelbearer request state)"
+	}
+	return "context.WithValue(otelbearer request state)"
+}
+
+// GoString is String.
+func (st *requestState) GoString() string { return st.String() }
 
 // Value returns st for stateKey, else the request context's value.
 func (st *requestState) Value(key any) any {
