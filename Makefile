@@ -19,12 +19,13 @@ FUZZTIME     ?= 10s
 FUZZ_TARGETS := .:FuzzParseAuthorization ./internal/redact:FuzzRedactString .:FuzzHandler \
                 ./logbridge:FuzzCompositeJSON ./logbridge:FuzzCamelFields
 
-.PHONY: test lint unit fuzz e2e demo bench tools help stress
+.PHONY: test lint unit fuzz e2e demo bench bench-load tools help stress
 
 help:
 	@echo "make test   all checks: lint, unit tests (-race), fuzz ($(FUZZTIME) each), end-to-end suite"
 	@echo "make demo   build and start Jaeger, the Collector, VictoriaLogs, VictoriaMetrics, vmalert and the demo service; send traffic and attacks"
 	@echo "make bench  benchmarks compared with benchstat"
+	@echo "make bench-load  otelhttp vs otelbearer on loopback under load: req/s, p50, p99"
 	@echo "make stress long reliability runs: load, slow receiver, Collector killed under traffic"
 
 test: lint unit fuzz e2e
@@ -79,6 +80,39 @@ stress: tools
 	OTELBEARER_STRESS=1 $(GO) test -count=1 -v -timeout 30m -run '^TestStress' ./setup/
 	OTELBEARER_E2E=1 OTELBEARER_STRESS=1 $(GO) test -count=1 -v -timeout 10m -run '^TestFaultInjection$$' ./e2e/
 
+# Benchmarks: the test binary is built once and run BENCH_ROUNDS times, so
+# the variants of BenchmarkRequest alternate throughout; benchstat
+# then compares medians (cpu-ns/op: process CPU time per request).
+BENCH_ROUNDS ?= 10
+BENCH_TIME   ?= 0.3s
+BENCH_OUT    ?= /tmp/otelbearer-bench.txt
 bench: $(BENCHSTAT)
-	$(GO) test -run '^$$' -bench '^BenchmarkHandler$$|^BenchmarkHandlerAudit$$|^BenchmarkSpanProcessor$$' -count 10 . | tee /tmp/otelbearer-bench.txt
-	$(BENCHSTAT) -col /sub /tmp/otelbearer-bench.txt
+	@$(GO) test -c -o /tmp/otelbearer-bench.test .
+	@: > $(BENCH_OUT)
+	@for i in $$(seq $(BENCH_ROUNDS)); do \
+		echo "== round $$i/$(BENCH_ROUNDS)" >&2; \
+		/tmp/otelbearer-bench.test -test.run '^$$' -test.bench '^(BenchmarkRequest|BenchmarkSpanProcessor|BenchmarkLogEmit)$$' \
+			-test.benchtime $(BENCH_TIME) -test.count 1 >> $(BENCH_OUT); \
+	done
+	@echo "== ratios"
+	@awk -f tools/benchratio.awk $(BENCH_OUT)
+	@echo "== vs otelhttp"
+	$(BENCHSTAT) -filter '.name:Request' -col '/v@(otelhttp floor peer otelbearer otelbearer-nov)' $(BENCH_OUT)
+	@echo "== vs the hand-written peer"
+	$(BENCHSTAT) -filter '.name:Request' -col '/v@(peer otelbearer)' $(BENCH_OUT)
+	@echo "== audit record vs the peer's"
+	$(BENCHSTAT) -filter '.name:Request' -col '/v@(peer-audit otelbearer-audit peer-slog peer-audit-nodedup otelbearer-audit-nodedup)' $(BENCH_OUT)
+	@echo "== audit record, each with a LoggerProvider allowing duplicate keys"
+	$(BENCHSTAT) -filter '.name:Request' -col '/v@(peer-audit-nodedup otelbearer-audit-nodedup)' $(BENCH_OUT)
+	@echo "== one 14-attribute record through the Logs SDK"
+	$(BENCHSTAT) -filter '.name:LogEmit' -col /v $(BENCH_OUT)
+	@echo "== child span"
+	$(BENCHSTAT) -filter '.name:SpanProcessor' -col /v $(BENCH_OUT)
+
+# A small API on loopback under 32 closed-loop connections, behind otelhttp
+# alone and behind otelbearer with and without the audit record,
+# alternating over three rounds of LOAD_DURATION each (9 × LOAD_DURATION).
+LOAD_DURATION ?= 5s
+bench-load:
+	OTELBEARER_LOAD=1 OTELBEARER_LOAD_DURATION=$(LOAD_DURATION) $(GO) test -count=1 -run '^TestLoad$$' -v -timeout 10m . \
+		| grep -E 'round|^(ok|FAIL|---)'

@@ -1,12 +1,10 @@
 package otelbearer
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"sync"
 
-	"github.com/felixge/httpsnoop"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
@@ -46,8 +44,8 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := parseRequest(r, h.cfg.maxHeader, h.cfg.formTokens)
 	optional := h.public != nil && h.public(r)
 	_, xff := r.Header["X-Forwarded-For"]
-	st := newRequestState(h.cfg, c, optional, xff, h.clientIP(r), methodName(r.Method), r.URL.Path, r.UserAgent())
-	h.traced.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+	st := newRequestState(r.Context(), h.cfg, c, optional, xff, h.clientIP(r), methodName(r.Method), r.URL.Path, r.UserAgent())
+	h.traced.ServeHTTP(w, r.WithContext(st))
 }
 
 var (
@@ -62,27 +60,22 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	st := stateFrom(ctx)
 	span := trace.SpanFromContext(ctx)
-	st.serverSpan = span
 	st.req = r
 	defer st.countAuthn(ctx, r)
-	if span.IsRecording() && !st.stamped.Load() {
-		warnNotStamped.Do(func() { otel.Handle(errNotStamped) })
-		span.SetAttributes(st.serverStartAttrs()...)
-	}
 	// The audit record is emitted however the request ends, a panicking
 	// validator or handler included.
 	var status *statusRecorder
 	if auditEnabled(ctx, st) {
-		status = &statusRecorder{}
-		w = status.wrap(w)
+		status, w = newStatusRecorder(w)
 		defer func() { emitAuthn(ctx, st, status.final()) }()
 	}
+	var errorType string
 	if st.token != "" && h.cfg.validator != nil {
 		claims, event, fault := validate(ctx, h.cfg.validator, st.token, h.cfg.validationTimeout)
 		if fault != nil {
 			st.why = fault.desc
 			span.SetStatus(codes.Error, fault.desc)
-			span.SetAttributes(errorTypeKey.String(fault.errorType))
+			errorType = fault.errorType
 		}
 		if event == AuthTokenValid {
 			st.setAuthn(event, &claims)
@@ -91,6 +84,15 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	st.token = ""
+	// The server span gets its attributes in one call, once validation
+	// ran: a single growth of its attribute slice, no duplicate key.
+	if span.IsRecording() {
+		if !st.stamped.Load() {
+			warnNotStamped.Do(func() { otel.Handle(errNotStamped) })
+		}
+		st.setServerAttrs(span, errorType)
+	}
+	st.setServerSpan(span)
 
 	if h.cfg.validator != nil && !h.cfg.observeOnly && reject(w, st, h.cfg.realm) {
 		// The mux never sees a refused request; look its route up so that
@@ -103,47 +105,4 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	}
 	h.next.ServeHTTP(w, r)
 	status.done()
-}
-
-// statusRecorder captures the response status for the audit record.
-type statusRecorder struct {
-	code     int
-	finished bool
-}
-
-func (s *statusRecorder) wrap(w http.ResponseWriter) http.ResponseWriter {
-	return httpsnoop.Wrap(w, httpsnoop.Hooks{
-		WriteHeader: func(next httpsnoop.WriteHeaderFunc) httpsnoop.WriteHeaderFunc {
-			return func(code int) {
-				if s.code == 0 && code >= 200 {
-					s.code = code
-				}
-				next(code)
-			}
-		},
-		Write: func(next httpsnoop.WriteFunc) httpsnoop.WriteFunc {
-			return func(b []byte) (int, error) {
-				if s.code == 0 {
-					s.code = http.StatusOK
-				}
-				return next(b)
-			}
-		},
-	})
-}
-
-// done marks a normal return (nil-safe).
-func (s *statusRecorder) done() {
-	if s != nil {
-		s.finished = true
-	}
-}
-
-// final is the status code sent: 200 when the handler returned without
-// writing, 0 when it panicked before writing.
-func (s *statusRecorder) final() int {
-	if s.code == 0 && s.finished {
-		return http.StatusOK
-	}
-	return s.code
 }

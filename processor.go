@@ -9,9 +9,10 @@ import (
 
 // NewSpanProcessor returns a processor, registered before the exporting
 // one, that stamps each span of a request with [Attributes] as at its
-// start. The server span also gets client.address, token.source,
-// auth.scheme and auth.optional, kept up to date; client spans of
-// [NewTransport] get token.outgoing.fingerprint.
+// start; client spans of [NewTransport] also get token.outgoing.fingerprint.
+// The server span is the middleware's own: it gets [Attributes] plus
+// client.address, token.source, auth.scheme and auth.optional in one call
+// once validation ran, and later updates as they happen.
 func NewSpanProcessor() sdktrace.SpanProcessor { return spanProcessor{} }
 
 // spanProcessor is the processor of [NewSpanProcessor].
@@ -20,9 +21,10 @@ type spanProcessor struct{}
 // OnStart stamps s from the request state found in parent.
 func (spanProcessor) OnStart(parent context.Context, s sdktrace.ReadWriteSpan) {
 	if st := stateFrom(parent); st != nil {
-		if s.SpanKind() == trace.SpanKindServer && st.stamped.CompareAndSwap(false, true) {
-			s.SetAttributes(st.serverStartAttrs()...)
-		} else {
+		// The middleware sets the server span's attributes itself, in one
+		// call once validation ran; here it only learns that it may.
+		server := s.SpanKind() == trace.SpanKindServer && st.stamped.CompareAndSwap(false, true)
+		if !server {
 			s.SetAttributes(st.view.Load().attrs...)
 		}
 	}

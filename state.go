@@ -2,6 +2,7 @@ package otelbearer
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,8 +20,12 @@ type stateKey struct{}
 // requestState is the auth state of one request. It is created before the
 // server span starts and shared by every goroutine of the request: readers
 // load an immutable view atomically; writers (validation, RecordAuthn,
-// Allow, Deny) publish a new view under mu.
+// Allow, Deny) publish a new view under mu. It is itself the context passed
+// on (the request's own, plus itself as the value of stateKey), which saves
+// a context value per request.
 type requestState struct {
+	context.Context // the request's context as it arrived
+
 	cfg         *config
 	fingerprint string // unsafe.String over fpBuf, or ""
 	source      TokenSource
@@ -36,8 +41,10 @@ type requestState struct {
 	req        *http.Request // the request passed on, for http.route in metrics
 	stamped    atomic.Bool   // the SpanProcessor stamped the server span
 
-	mu   sync.Mutex
-	view atomic.Pointer[authView]
+	mu         sync.Mutex
+	view       atomic.Pointer[authView]
+	second     *heapView // storage for the first update's view, or nil
+	usedSecond bool      // second holds a published view; guarded by mu
 
 	// Inline storage, so a request costs one allocation for its state:
 	// start holds the first view's attributes followed by the server-span
@@ -46,6 +53,39 @@ type requestState struct {
 	nstart int
 	start  [9]attribute.KeyValue
 	fpBuf  [fingerprintHexLen]byte
+}
+
+// stateWithView is a request state allocated together with the storage of
+// the view its validation will publish.
+type stateWithView struct {
+	requestState
+	view heapView
+}
+
+// spanAttrs is a buffer where the server span's attributes are gathered
+// for their one SetAttributes call (which copies them).
+type spanAttrs [16]attribute.KeyValue
+
+var spanAttrsPool = sync.Pool{New: func() any { return new(spanAttrs) }}
+
+// String names st as the standard library's contexts do, never showing
+// its fields (the raw token among them); GoString does the same for %#v.
+func (st *requestState) String() string {
+	if s, ok := st.Context.(fmt.Stringer); ok {
+		return s.String() + ".WithValue(otelbearer request state)"
+	}
+	return "context.WithValue(otelbearer request state)"
+}
+
+// GoString is String.
+func (st *requestState) GoString() string { return st.String() }
+
+// Value returns st for stateKey, else the request context's value.
+func (st *requestState) Value(key any) any {
+	if key == (stateKey{}) {
+		return st
+	}
+	return st.Context.Value(key)
 }
 
 // authView is an immutable snapshot of what is known so far.
@@ -85,15 +125,23 @@ const userAgentKey = attribute.Key("user_agent.original")
 // peer when there is no X-Forwarded-For to be fooled by. path and userAgent
 // are the raw request's: when they are not valid UTF-8 within their bound,
 // the server span gets the cleaned value in place of otelhttp's.
-func newRequestState(cfg *config, c credential, optional, setClient bool, clientAddr, method, path, userAgent string) *requestState {
+func newRequestState(ctx context.Context, cfg *config, c credential, optional, setClient bool, clientAddr, method, path, userAgent string) *requestState {
 	rawPath, rawUA := path, userAgent
 	path = cleanString(path, maxPathBytes)
 	userAgent = cleanString(userAgent, maxUserAgentBytes)
 	clientAddr = cleanString(clientAddr, maxAddrBytes)
-	st := &requestState{
-		cfg: cfg, source: c.source, scheme: c.scheme, optional: optional,
-		clientAddr: clientAddr, method: method, path: path, why: c.why, token: c.token,
+	// A token to validate means an update: its view comes in the same
+	// allocation (without one, the state stays half the size).
+	var st *requestState
+	if c.token != "" && cfg.validator != nil {
+		sv := new(stateWithView)
+		st = &sv.requestState
+		st.second = &sv.view
+	} else {
+		st = new(requestState)
 	}
+	st.Context, st.cfg, st.source, st.scheme, st.optional = ctx, cfg, c.source, c.scheme, optional
+	st.clientAddr, st.method, st.path, st.why, st.token = clientAddr, method, path, c.why, c.token
 	if c.token != "" && cfg.fp != nil { // nil: the key was refused
 		cfg.fp.fill(&st.fpBuf, c.token)
 		st.fingerprint = unsafe.String(&st.fpBuf[0], fingerprintHexLen)
@@ -155,16 +203,47 @@ func (v *authView) appendAttrs(dst []attribute.KeyValue, st *requestState) []att
 	return dst
 }
 
-// serverStartAttrs returns the first view's attributes followed by the
-// server-span attributes known at start.
-func (st *requestState) serverStartAttrs() []attribute.KeyValue {
-	return st.start[:st.nstart:st.nstart]
+// setServerAttrs sets on span, in one call, what the server span carries
+// once validation ran: the current view's stamped attributes, the
+// server-span attributes known at start, the validated token's facts and
+// errorType when not "".
+func (st *requestState) setServerAttrs(span trace.Span, errorType string) {
+	buf := spanAttrsPool.Get().(*spanAttrs)
+	span.SetAttributes(st.serverAttrs(buf[:0], errorType)...)
+	clear(buf[:]) // hold no request's strings while pooled
+	spanAttrsPool.Put(buf)
+}
+
+// serverAttrs appends the attributes of setServerAttrs to dst.
+func (st *requestState) serverAttrs(dst []attribute.KeyValue, errorType string) []attribute.KeyValue {
+	v := st.view.Load()
+	a := append(dst, v.attrs...)
+	a = append(a, st.start[len(st.first.attrs):st.nstart]...)
+	if v.validated {
+		a = appendTokenAttrs(a, &v.claims)
+	}
+	if errorType != "" {
+		a = append(a, errorTypeKey.String(errorType))
+	}
+	return a
+}
+
+// setServerSpan records the server span, to which later updates go.
+func (st *requestState) setServerSpan(span trace.Span) {
+	st.mu.Lock()
+	st.serverSpan = span
+	st.mu.Unlock()
 }
 
 // next returns a new view holding a copy of the current one, for the
-// caller, which holds st.mu, to change and publish.
+// caller, which holds st.mu, to change and publish. The first one lives in
+// st's allocation when there was a token to validate.
 func (st *requestState) next() *heapView {
-	h := new(heapView)
+	h := st.second
+	if h == nil || st.usedSecond {
+		h = new(heapView)
+	}
+	st.usedSecond = true
 	h.authView = *st.view.Load()
 	return h
 }
@@ -185,15 +264,19 @@ func (st *requestState) setAuthn(event AuthEvent, claims *Claims) *authView {
 	h := st.next()
 	valid := event == AuthTokenValid && claims != nil
 	h.event, h.validated, h.claims = event, valid, Claims{}
-	// The server span's update lives in the new view's own storage, so
-	// building it costs no allocation.
-	upd := append(h.upd[:0], AuthEventKey.String(string(event)))
 	if valid {
 		h.claims = *claims
-		upd = st.appendClaimAttrs(upd, &h.claims)
 	}
 	v := st.publish(h)
+	// Before the middleware set the server span's attributes (during
+	// validation) there is no span to update: they include this outcome.
 	if span := st.serverSpan; span != nil {
+		// The update lives in the new view's own storage, so building it
+		// costs no allocation.
+		upd := append(h.upd[:0], AuthEventKey.String(string(event)))
+		if valid {
+			upd = st.appendClaimAttrs(upd, &h.claims)
+		}
 		span.SetAttributes(upd...)
 	}
 	return v
