@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 )
 
 // NewHandler wraps h as [NewMiddleware] does; operation goes to otelhttp.
@@ -87,7 +88,7 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	// The server span gets its attributes in one call, once validation
 	// ran: a single growth of its attribute slice, no duplicate key.
 	if span.IsRecording() {
-		if !st.stamped.Load() {
+		if !st.stamped.Load() && !shutDown(span) {
 			warnNotStamped.Do(func() { otel.Handle(errNotStamped) })
 		}
 		st.setServerAttrs(span, errorType)
@@ -105,4 +106,13 @@ func (h *handler) serveTraced(w http.ResponseWriter, r *http.Request) {
 	}
 	h.next.ServeHTTP(w, r)
 	status.done()
+}
+
+// shutDown reports whether span's TracerProvider has been shut down: an SDK
+// provider then hands out no-op tracers and has unregistered every
+// processor, ours included, so an unstamped span is no misconfiguration
+// (requests still served during shutdown).
+func shutDown(span trace.Span) bool {
+	_, ok := span.TracerProvider().Tracer(ScopeName).(noop.Tracer)
+	return ok
 }
