@@ -156,7 +156,12 @@ func TestSpoolReplayInProcess(t *testing.T) {
 		want[i] = int64(i)
 	}
 	assert.Equal(t, want, seqs)
-	assert.EqualValues(t, 20, sum(t, reader, "otelbearer.log.replayed", ""))
+	// The 20 spooled records are replayed; records 20-24 are replayed too
+	// when they reached the queue while the replay ran (a queue filling
+	// during a replay is spilled behind the backlog, to keep the order).
+	replayed := sum(t, reader, "otelbearer.log.replayed", "")
+	assert.GreaterOrEqual(t, replayed, int64(20))
+	assert.LessOrEqual(t, replayed, int64(25))
 	require.NoError(t, p.Shutdown(t.Context()))
 }
 
