@@ -126,6 +126,10 @@ func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) S
 			c = r.classifyRules(key)
 		}
 		s := kv.Value.AsString()
+		if r.quickClean(c, s) {
+			st.Bytes += len(s) // the commonest case, as in value
+			return st
+		}
 		v, vs := r.value(c, key, s, true)
 		st.add(vs)
 		if st.changed() {

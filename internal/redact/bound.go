@@ -47,7 +47,7 @@ func (r *Redactor) MaxRecordBytes() int {
 // text, and cuts it to the value bound. It returns s itself when nothing
 // changes.
 func (r *Redactor) value(c keyClass, key, s string, text bool) (string, Stats) {
-	if c == classPlain && r.patterns == nil && len(s) <= r.maxValue && plainASCII(s) {
+	if r.quickClean(c, s) {
 		return s, Stats{Bytes: len(s)} // the commonest case: one look at each byte
 	}
 	if len(s) <= r.maxValue {
@@ -67,6 +67,24 @@ func (r *Redactor) value(c keyClass, key, s string, text bool) (string, Stats) {
 		}
 	}
 	return r.finish(s, out, ascii, changed, true, text)
+}
+
+// quickClean reports, after one look at each byte, that no rule changes
+// s under class c and that s is valid UTF-8 within the value bound; false
+// means the rules must decide. Operator patterns always need the rules.
+func (r *Redactor) quickClean(c keyClass, s string) bool {
+	if r.patterns != nil || len(s) > r.maxValue {
+		return false
+	}
+	switch c {
+	case classPlain, classOwnText: // the same rules in stringValue
+		return plainASCII(s)
+	case classOwnHex:
+		return isHex(s)
+	case classOwnEnum:
+		return isEnum(s)
+	}
+	return false
 }
 
 // plainASCII reports whether s is ASCII without a trigger byte of the

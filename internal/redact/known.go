@@ -48,14 +48,16 @@ type knownEntry struct {
 // open-addressing hash table of indexes into it, plus one (0: free), at
 // most a third full: a lookup costs a hash of three bytes and the length,
 // two small loads and most often one string compare.
-var knownList, knownSlots = func() (list []knownEntry, t [knownSize]uint8) {
+var knownList, knownSlots = func() (list [256]knownEntry, t [knownSize]uint8) {
+	n := 0
 	add := func(k string, c keyClass) {
-		list = append(list, knownEntry{k, c})
+		list[n] = knownEntry{k, c}
+		n++
 		h := knownHash(k)
 		for t[h] != 0 {
 			h = (h + 1) & (knownSize - 1)
 		}
-		t[h] = uint8(len(list))
+		t[h] = uint8(n)
 	}
 	for _, k := range knownKeys {
 		if k == "url.query" {
@@ -91,7 +93,7 @@ func knownClass(key string) (keyClass, bool) {
 		if i == 0 {
 			return classPlain, false
 		}
-		if e := &knownList[i-1]; e.key == key {
+		if e := &knownList[i-1]; e.key == key { // a uint8 index: no bounds check
 			return e.class, true
 		}
 	}
