@@ -108,7 +108,12 @@ func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) S
 	key := string(kv.Key)
 	var st Stats
 	nkey, ok := key, true
-	if len(key) > r.maxValue || !isASCII(key) {
+	var c keyClass
+	known := false
+	if r.extraKeys == nil {
+		c, known = knownClass(key) // ASCII and short: no check needed
+	}
+	if !known && (len(key) > r.maxValue || !isASCII(key)) {
 		nkey, ok = r.bound(key, true)
 	}
 	if !ok {
@@ -117,15 +122,25 @@ func (r *Redactor) keyValueTo(kv *attribute.KeyValue, out *attribute.KeyValue) S
 	st.Bytes = len(nkey)
 	switch kv.Value.Type() {
 	case attribute.STRING: // the fast path
+		if !known {
+			c = r.classifyRules(key)
+		}
 		s := kv.Value.AsString()
-		v, vs := r.value(r.classify(key), key, s, true)
+		if r.quickClean(c, s) {
+			st.Bytes += len(s) // the commonest case, as in value
+			return st
+		}
+		v, vs := r.value(c, key, s, true)
 		st.add(vs)
 		if st.changed() {
 			*out = attribute.String(nkey, v)
 		}
 		return st
 	case attribute.BYTESLICE, attribute.STRINGSLICE, attribute.SLICE, attribute.MAP:
-		v, vs, changed := r.attrValue(r.classify(key), key, kv.Value)
+		if !known {
+			c = r.classifyRules(key)
+		}
+		v, vs, changed := r.attrValue(c, key, kv.Value)
 		st.add(vs)
 		if changed || !ok {
 			*out = attribute.KeyValue{Key: attribute.Key(nkey), Value: v}

@@ -47,6 +47,9 @@ func (r *Redactor) MaxRecordBytes() int {
 // text, and cuts it to the value bound. It returns s itself when nothing
 // changes.
 func (r *Redactor) value(c keyClass, key, s string, text bool) (string, Stats) {
+	if r.quickClean(c, s) {
+		return s, Stats{Bytes: len(s)} // the commonest case: one look at each byte
+	}
 	if len(s) <= r.maxValue {
 		out, ascii, changed := r.stringValue(c, key, s)
 		if !changed && (ascii || !text || utf8.ValidString(s)) {
@@ -65,6 +68,53 @@ func (r *Redactor) value(c keyClass, key, s string, text bool) (string, Stats) {
 	}
 	return r.finish(s, out, ascii, changed, true, text)
 }
+
+// quickClean reports, after one look at each byte, that no rule changes
+// s under class c and that s is valid UTF-8 within the value bound; false
+// means the rules must decide. Operator patterns always need the rules.
+func (r *Redactor) quickClean(c keyClass, s string) bool {
+	if r.patterns != nil || len(s) > r.maxValue {
+		return false
+	}
+	switch c {
+	case classPlain, classOwnText: // the same rules in stringValue
+		return plainASCII(s)
+	case classOwnHex:
+		return isHex(s)
+	case classOwnEnum:
+		return isEnum(s)
+	}
+	return false
+}
+
+// plainASCII reports whether s is ASCII without a trigger byte of the
+// value rules: no rule can fire on it, and it is valid UTF-8. One table
+// load per byte, or-ed together eight bytes at a time so that the loop
+// branches once per eight bytes, stopping at the first block with a stop.
+func plainASCII(s string) bool {
+	for len(s) >= 8 {
+		if plainStop[s[0]]|plainStop[s[1]]|plainStop[s[2]]|plainStop[s[3]]|
+			plainStop[s[4]]|plainStop[s[5]]|plainStop[s[6]]|plainStop[s[7]] != 0 {
+			return false
+		}
+		s = s[8:]
+	}
+	var m uint8
+	for i := 0; i < len(s); i++ {
+		m |= plainStop[s[i]]
+	}
+	return m == 0
+}
+
+// plainStop is 1 for the trigger bytes and every byte >= 0x80.
+var plainStop = func() (t [256]uint8) {
+	for c := range t {
+		if triggerByte[c] || c >= 0x80 {
+			t[c] = 1
+		}
+	}
+	return t
+}()
 
 // finish makes out (the redacted form of in, or of a window of it when
 // cut) valid UTF-8 when text and cuts it to the value bound.

@@ -133,14 +133,22 @@ func isHex(s string) bool {
 	if len(s) != attrkey.FingerprintHexLen {
 		return false
 	}
+	var m uint8
 	for i := 0; i < len(s); i++ {
-		c := s[i]
+		m |= notLowerHex[s[i]]
+	}
+	return m == 0
+}
+
+// notLowerHex is 1 for every byte but 0-9 and a-f.
+var notLowerHex = func() (t [256]uint8) {
+	for c := range t {
 		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
-			return false
+			t[c] = 1
 		}
 	}
-	return true
-}
+	return t
+}()
 
 func isEnum(s string) bool {
 	if len(s) == 0 || len(s) > 32 {

@@ -47,6 +47,17 @@ func ownClass(key string) (keyClass, bool) {
 // classify maps an attribute key to its redaction class. It is on the hot
 // path of every string attribute and must not allocate.
 func (r *Redactor) classify(key string) keyClass {
+	if r.extraKeys == nil {
+		if c, ok := knownClass(key); ok {
+			return c
+		}
+	}
+	return r.classifyRules(key)
+}
+
+// classifyRules is classify by the key rules alone, for a key
+// [knownClass] does not list (or when operator key rules apply).
+func (r *Redactor) classifyRules(key string) keyClass {
 	if key == "" {
 		return classPlain
 	}
