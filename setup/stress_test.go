@@ -49,7 +49,7 @@ func service(lp log.LoggerProvider, tp trace.TracerProvider) http.Handler {
 	})
 	return otelbearer.NewHandler(mux, "api", otelbearer.WithLoggerProvider(lp),
 		otelbearer.WithOtelHTTPOptions(otelhttp.WithTracerProvider(tp)),
-		otelbearer.WithValidator(validator), otelbearer.WithFingerprintKey([]byte("k")))
+		otelbearer.WithValidator(validator), otelbearer.WithFingerprintKey([]byte("stress-fingerprint-key")))
 }
 
 // authorization returns request i's header: valid, invalid, missing,
@@ -222,9 +222,12 @@ func TestStressSlowReceiver(t *testing.T) {
 		name   string
 		direct bool // ServeHTTP without the network: the highest rate
 		opts   []setup.Option
-		lossOK bool // report, do not assert
+		lossOK bool // drops allowed: assert only that every loss is counted
 	}{
-		{"http/defaults", false, nil, false},
+		// Without blocking, a rate above what the slow receiver drains
+		// (about 2,500 records/s) fills the queue and drops; whether the
+		// HTTP variant gets there depends on the machine's speed.
+		{"http/defaults", false, nil, true},
 		{"http/blocking", false, []setup.Option{setup.WithAuditBlocking(time.Second)}, false},
 		{"direct/defaults", true, nil, true},
 		{"direct/blocking", true, []setup.Option{setup.WithAuditBlocking(time.Second)}, false},
