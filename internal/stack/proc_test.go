@@ -3,6 +3,7 @@
 package stack
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -15,15 +16,28 @@ import (
 	"time"
 )
 
-// gone reports whether pid has disappeared within two seconds.
+// gone reports whether pid has disappeared, or is a zombie (dead, waiting
+// to be reaped by whatever process adopted it: on a busy machine a
+// container's init may take seconds), within ten seconds.
 func gone(pid int) bool {
-	for range 40 {
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+	for range 200 {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) || zombie(pid) {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return false
+}
+
+// zombie reports whether /proc says pid has exited but not been reaped
+// (false where there is no /proc).
+func zombie(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && b[i+2] == 'Z'
 }
 
 func TestStopKillsTheWholeGroup(t *testing.T) {
