@@ -9,7 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
 	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
+	sdklog "go.opentelemetry.io/otel/sdk/log"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -31,6 +33,18 @@ func wireTP(t *testing.T, rcv *otlptest.Receiver, r *Redactor) *sdktrace.TracerP
 		p = NewRedactingSpanProcessor(p, r)
 	}
 	return sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(NewSpanProcessor()), sdktrace.WithSpanProcessor(p))
+}
+
+// wireProviders returns providers exporting to rcv through the real OTLP
+// gRPC exporters, with the stamping span processor and no redactor.
+func wireProviders(t *testing.T, rcv *otlptest.Receiver) (*sdktrace.TracerProvider, *sdklog.LoggerProvider) {
+	t.Helper()
+	texp, err := otlptracegrpc.New(t.Context(), otlptracegrpc.WithEndpoint(rcv.Addr()), otlptracegrpc.WithInsecure())
+	require.NoError(t, err)
+	lexp, err := otlploggrpc.New(t.Context(), otlploggrpc.WithEndpoint(rcv.Addr()), otlploggrpc.WithInsecure())
+	require.NoError(t, err)
+	return sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(NewSpanProcessor()), sdktrace.WithBatcher(texp)),
+		sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(lexp)))
 }
 
 // wireSpans returns every span the receiver got.

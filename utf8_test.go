@@ -10,10 +10,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/otel/exporters/otlp/otlplog/otlploggrpc"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracegrpc"
-	sdklog "go.opentelemetry.io/otel/sdk/log"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/otelbearer/otelbearer/internal/otlptest"
 )
@@ -81,12 +77,7 @@ func TestHandlerRecordsValidUTF8(t *testing.T) {
 // the exporter drop the whole batch, with the spans of other requests.
 func TestWireValidUTF8(t *testing.T) {
 	rcv := otlptest.Start(t)
-	texp, err := otlptracegrpc.New(t.Context(), otlptracegrpc.WithEndpoint(rcv.Addr()), otlptracegrpc.WithInsecure())
-	require.NoError(t, err)
-	lexp, err := otlploggrpc.New(t.Context(), otlploggrpc.WithEndpoint(rcv.Addr()), otlploggrpc.WithInsecure())
-	require.NoError(t, err)
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(NewSpanProcessor()), sdktrace.WithBatcher(texp))
-	lp := sdklog.NewLoggerProvider(sdklog.WithProcessor(sdklog.NewBatchProcessor(lexp)))
+	tp, lp := wireProviders(t, rcv)
 	handler := NewHandler(http.NotFoundHandler(), "api", WithFingerprintKey(testKey), WithValidator(testValidator),
 		WithLoggerProvider(lp), WithOtelHTTPOptions(otelhttpTP(tp)))
 
